@@ -1,0 +1,246 @@
+"""The `gfpose` command: demo, train, estimate, complete, denoise, generate, evaluate, viz, data."""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from gfpose.errors import InputError
+
+SAMPLER_HELP = "sampler: em (Alg. 1), pc, ode-heun, dpm2m, sde-dpm2m"
+
+
+def open_dataset(spec: str, split: str = "all", every: int = 1, keypoints_2d: str | None = None):
+    """'bundled', a Human3.6M data_3d_h36m.npz (with --keypoints-2d for its 2D file), or a pose npz."""
+    from gfpose.data.bandai import load_bundled
+    from gfpose.data.h36m import load_h36m
+    from gfpose.data.posefile import load_pose_npz
+    if spec == "bundled":
+        data = load_bundled()
+    elif Path(spec).name.startswith("data_3d_h36m"):
+        data = load_h36m(spec, keypoints_2d)
+    else:
+        data = load_pose_npz(spec)
+    if split != "all":
+        data = data.select_split(split)
+    if len(data) == 0:
+        raise InputError(f"data {spec!r} has no poses in split {split!r}")
+    return data.every(every) if every > 1 else data
+
+
+def _add_sampler_args(parser, default_name=None):
+    from gfpose.prior import DEFAULT_SAMPLER
+    parser.add_argument("--sampler", default=default_name or DEFAULT_SAMPLER.name, help=SAMPLER_HELP)
+    parser.add_argument("--steps", type=int, default=None, help="sampling steps (default: the sampler's default)")
+    parser.add_argument("--schedule", default=None, help="time grid: uniform or logsnr")
+    parser.add_argument("--fp32", action="store_true", help="run the network in float32 instead of the default")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--seed", type=int, default=0)
+
+
+def _load_prior(args, checkpoint=None):
+    from gfpose.prior import PosePrior, DEFAULT_SAMPLER
+    changes = {"name": args.sampler}
+    if args.steps is not None:
+        changes["steps"] = args.steps
+    if args.schedule is not None:
+        changes["schedule"] = args.schedule
+    if args.fp32:
+        changes["bf16"] = False
+    prior = PosePrior.load(checkpoint, args.device) if checkpoint else PosePrior.pretrained(args.device)
+    return prior.with_sampler(**{**DEFAULT_SAMPLER.__dict__, **changes})
+
+
+def _save_npz(path, **arrays) -> None:
+    from gfpose.data.posefile import save_pose_npz
+    from gfpose.skeleton import H36M_JOINTS
+    save_pose_npz(path, joint_names=np.array(H36M_JOINTS), **arrays)
+    print(f"wrote {path}")
+
+
+def cmd_train(args):
+    from gfpose.config import Config
+    from gfpose.runtime import resolve_device
+    from gfpose.train import train
+    config = Config.from_json_file(args.config) if args.config else Config()
+    overrides = list(args.set)
+    if args.steps is not None:
+        overrides.append(f"train.steps={args.steps}")
+    config = config.with_overrides(overrides)
+    data = open_dataset(args.data, "train", 1, args.keypoints_2d)
+    print(f"training on {len(data)} poses from {args.data}; run folder {args.out}")
+    summary = train(config, data, args.out, resolve_device(args.device), progress=not args.quiet)
+    print(json.dumps(summary))
+
+
+def _read_input(path, key):
+    from gfpose.data.posefile import read_npz
+    arrays = read_npz(path)
+    if key not in arrays:
+        raise InputError(f"{path}: no '{key}' array (found {sorted(arrays)})")
+    return arrays
+
+
+def cmd_estimate(args):
+    from gfpose.data.keypoints import load_keypoints
+    kp = load_keypoints(args.input)
+    prior = _load_prior(args, args.checkpoint)
+    hyps = prior.estimate(kp.keypoints, kp.image_size, args.hypotheses, confidence=kp.confidence, seed=args.seed)
+    _save_npz(args.output, hypotheses=hyps, keypoints_2d=kp.keypoints, image_size=kp.image_size)
+
+
+def cmd_complete(args):
+    arrays = _read_input(args.input, "poses_3d") if args.input.endswith(".npz") else None
+    prior = _load_prior(args, args.checkpoint)
+    if arrays is None or "poses_3d" not in arrays:
+        return cmd_estimate(args)
+    hyps = prior.complete(arrays["poses_3d"], num_hypotheses=args.hypotheses, mode=args.mode, seed=args.seed)
+    _save_npz(args.output, hypotheses=hyps, poses_3d_partial=arrays["poses_3d"])
+
+
+def cmd_denoise(args):
+    arrays = _read_input(args.input, "poses_3d")
+    prior = _load_prior(args, args.checkpoint)
+    clean = prior.denoise(arrays["poses_3d"], t0=args.t0, seed=args.seed)
+    _save_npz(args.output, poses_3d=clean, poses_3d_noisy=arrays["poses_3d"])
+
+
+def cmd_generate(args):
+    prior = _load_prior(args, args.checkpoint)
+    _save_npz(args.output, poses_3d=prior.generate(args.count, seed=args.seed))
+
+
+def cmd_evaluate(args):
+    from gfpose.evaluate import evaluate
+    from gfpose.metrics import format_table
+    prior = _load_prior(args, args.checkpoint)
+    data = open_dataset(args.data, args.split, args.every, args.keypoints_2d)
+    result = evaluate(prior, data, args.task, args.hypotheses, noise_2d=args.noise_2d, missing=args.missing,
+                      mode=args.mode, noise_3d=args.noise_3d, t0=args.t0, seed=args.seed,
+                      progress=not args.json)
+    result.update(checkpoint=args.checkpoint or "pretrained", data=args.data, split=args.split, every=args.every)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        title = (f"{args.task} on {args.data} ({args.split}, {result['count']} inputs, S={args.hypotheses}, "
+                 f"{result['sampler']['name']} x {result['sampler']['steps']} steps, {result['seconds']} s)")
+        print(format_table(result["table"], title=title))
+
+
+def cmd_viz(args):
+    from gfpose import viz
+    from gfpose.data.posefile import read_npz
+    arrays = read_npz(args.input)
+    if "hypotheses" in arrays:
+        kp = arrays.get("keypoints_2d")
+        viz.save_hypotheses_figure(args.output, None if kp is None else kp[args.index], arrays["hypotheses"][args.index])
+    elif "poses_3d" in arrays:
+        poses = arrays["poses_3d"]
+        if args.output.endswith(".gif"):
+            viz.save_gif(args.output, poses)
+        else:
+            viz.save_pose_grid(args.output, poses[: args.max_poses])
+    else:
+        raise InputError(f"{args.input}: nothing to draw (expected 'hypotheses' or 'poses_3d')")
+    print(f"wrote {args.output}")
+
+
+def cmd_build_bandai(args):
+    from gfpose.data.bandai import build_bandai
+    build_bandai(args.src, args.output)
+
+
+def cmd_demo(args):
+    from gfpose.demo import run_demo
+    run_demo(args.out, hypotheses=args.hypotheses, count=args.count, device=args.device)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gfpose", description="GFPose: a 3D human pose prior as a gradient field")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("demo", help="estimate 3D hypotheses for bundled test poses with the shipped model")
+    p.add_argument("--out", default="gfpose-demo")
+    p.add_argument("--hypotheses", type=int, default=50)
+    p.add_argument("--count", type=int, default=64)
+    p.add_argument("--device", default="auto")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("train", help="train a score model (resumes from --out if it holds a run)")
+    p.add_argument("--data", default="bundled", help="'bundled', a pose npz, or data_3d_h36m.npz")
+    p.add_argument("--keypoints-2d", default=None, help="VideoPose3D 2D file for Human3.6M")
+    p.add_argument("--out", required=True)
+    p.add_argument("--config", default=None, help="JSON file with 'model' and 'train' sections")
+    p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE")
+    p.add_argument("--steps", type=int, default=None)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_train)
+
+    for name, func, help_text in (("estimate", cmd_estimate, "2D keypoints (npz/json) -> 3D hypotheses"),
+                                  ("complete", cmd_complete, "partial 3D (npz poses_3d, NaN = missing) or 2D -> 3D"),
+                                  ("denoise", cmd_denoise, "noisy 3D poses (npz poses_3d) -> clean 3D"),
+                                  ("generate", cmd_generate, "draw poses from the prior")):
+        p = sub.add_parser(name, help=help_text)
+        if name != "generate":
+            p.add_argument("input")
+        p.add_argument("-o", "--output", required=True)
+        p.add_argument("--checkpoint", default=None, help="model file (default: the shipped model)")
+        _add_sampler_args(p)
+        if name in ("estimate", "complete"):
+            p.add_argument("-S", "--hypotheses", type=int, default=1)
+        if name == "complete":
+            p.add_argument("--mode", default="both", choices=["conditional", "imputation", "both"])
+        if name == "denoise":
+            p.add_argument("--t0", type=float, default=0.05)
+        if name == "generate":
+            p.add_argument("-n", "--count", type=int, default=100)
+        p.set_defaults(func=func)
+
+    p = sub.add_parser("evaluate", help="per-action metrics of a model on a data set")
+    p.add_argument("checkpoint", nargs="?", default=None, help="model file (default: the shipped model)")
+    p.add_argument("--data", default="bundled")
+    p.add_argument("--keypoints-2d", default=None)
+    p.add_argument("--split", default="test")
+    p.add_argument("--every", type=int, default=1, help="evaluate every k-th pose (a fixed subset)")
+    p.add_argument("--task", default="estimate", choices=["estimate", "complete-2d", "complete-3d", "denoise"])
+    p.add_argument("--hypotheses", type=int, default=1)
+    p.add_argument("--noise-2d", type=float, default=0.0, help="detector-like 2D noise sigma in px")
+    p.add_argument("--missing", default="none", help="'joints:K' or 'parts:r_leg,l_leg'")
+    p.add_argument("--mode", default="both", choices=["conditional", "imputation", "both"])
+    p.add_argument("--noise-3d", default="gaussian:100", help="'gaussian:VAR_MM2' or 'uniform:HALF_WIDTH_MM'")
+    p.add_argument("--t0", type=float, default=0.05)
+    p.add_argument("--json", action="store_true", help="print one JSON object with every figure")
+    _add_sampler_args(p)
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("viz", help="draw an output npz as PNG (or GIF for a pose sequence)")
+    p.add_argument("input")
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--index", type=int, default=0)
+    p.add_argument("--max-poses", type=int, default=16)
+    p.set_defaults(func=cmd_viz)
+
+    p = sub.add_parser("data", help="data preparation")
+    data_sub = p.add_subparsers(dest="data_command", required=True)
+    q = data_sub.add_parser("build-bandai", help="convert the Bandai Namco BVH set to the bundled npz")
+    q.add_argument("src", help="folder holding Bandai-Namco-Research-Motiondataset-1/-2")
+    q.add_argument("-o", "--output", default=None)
+    q.set_defaults(func=cmd_build_bandai)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except (InputError, ValueError, FileNotFoundError) as err:
+        print(f"gfpose {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,117 @@
+"""User 2D keypoints (npz or JSON, H36M-17 or COCO-17 layout) -> H36M-17 pixels with NaN = missing.
+
+npz keys: ``keypoints_2d`` (N, 17, 2) px, optional ``confidence`` (N, 17), optional ``layout``
+('h36m' default, or 'coco'), ``image_size`` (2,) or (N, 2) (w, h) px, required.
+
+JSON schema (one object)::
+
+    {"layout": "coco",                       # optional, "h36m" (default) or "coco"
+     "image_size": [1920, 1080],             # required, (w, h) px, or one [w, h] per frame
+     "keypoints": [[[x, y], ... 17], ...],   # N x 17 [x, y]; null = missing
+     "confidence": [[c, ... 17], ...]}       # optional, N x 17
+
+A joint with confidence 0 (or <= 0, or NaN) or a NaN/null coordinate is missing (NaN).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from gfpose.data.posefile import read_npz
+from gfpose.errors import InputError
+from gfpose.skeleton import NUM_JOINTS
+
+LAYOUTS = ("h36m", "coco")
+
+# Source COCO-17 indices of each H36M-17 joint (derived joints average theirs):
+# pelvis = mean(hips), spine = mean(pelvis, thorax) = mean(hips, shoulders),
+# thorax = mean(shoulders), neck/nose = nose, head = mean(eyes, ears).
+COCO_TO_H36M = (
+    (11, 12), (12,), (14,), (16,), (11,), (13,), (15,),
+    (11, 12, 5, 6), (5, 6), (0,), (1, 2, 3, 4),
+    (5,), (7,), (9,), (6,), (8,), (10,),
+)
+
+
+@dataclass
+class Keypoints2D:
+    """H36M-17 keypoints (N, 17, 2) px (NaN = missing), confidence (N, 17) or None, image_size (N, 2)."""
+
+    keypoints: np.ndarray
+    confidence: np.ndarray | None
+    image_size: np.ndarray
+
+
+def mark_missing(kp: np.ndarray, conf: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
+    """NaN for joints with a NaN coordinate or confidence <= 0 / NaN; their confidence becomes 0."""
+    kp = np.array(kp, dtype=np.float32)
+    missing = np.isnan(kp).any(axis=-1)
+    if conf is not None:
+        conf = np.array(conf, dtype=np.float32)
+        missing |= ~(conf > 0)
+        conf[missing] = 0.0
+    kp[missing] = np.nan
+    return kp, conf
+
+
+def coco_to_h36m(kp: np.ndarray, conf: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, np.ndarray | None]:
+    """COCO-17 (N, 17, 2) [+ confidence (N, 17)] -> H36M-17 (see ``COCO_TO_H36M``).
+
+    A derived joint is missing if any source is, and gets the lowest confidence of its sources.
+    """
+    kp, conf = mark_missing(kp, conf)
+    out = np.stack([kp[:, list(src)].mean(axis=1) for src in COCO_TO_H36M], axis=1)
+    if conf is not None:
+        conf = np.stack([conf[:, list(src)].min(axis=1) for src in COCO_TO_H36M], axis=1)
+    return out, conf
+
+
+def _check(path: Path, kp: np.ndarray, conf, size, layout: str) -> Keypoints2D:
+    if kp.ndim != 3 or kp.shape[1:] != (NUM_JOINTS, 2):
+        raise InputError(f"{path}: keypoints have shape {kp.shape}; expected (N, {NUM_JOINTS}, 2) px")
+    n = len(kp)
+    if conf is not None and conf.shape != (n, NUM_JOINTS):
+        raise InputError(f"{path}: confidence has shape {conf.shape}; expected ({n}, {NUM_JOINTS})")
+    if layout not in LAYOUTS:
+        raise InputError(f"{path}: layout is {layout!r}; expected one of {LAYOUTS}")
+    if size is None:
+        raise InputError(f"{path}: no image_size; expected (w, h) px of the images the keypoints "
+                         "come from (used to normalise them)")
+    size = np.asarray(size, dtype=np.float32)
+    if size.shape not in ((2,), (n, 2)) or not (size > 0).all():
+        raise InputError(f"{path}: image_size {size.tolist() if size.size < 5 else size.shape} "
+                         f"invalid; expected positive (w, h) or ({n}, 2)")
+    kp, conf = coco_to_h36m(kp, conf) if layout == "coco" else mark_missing(kp, conf)
+    return Keypoints2D(kp, conf, np.broadcast_to(size, (n, 2)).copy())
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        doc = json.loads(path.read_text())
+        frames = [[(None, None) if j is None else j for j in f] for f in doc["keypoints"]]
+        return dict(kp=np.array(frames, dtype=np.float32),
+                    conf=None if doc.get("confidence") is None
+                    else np.array(doc["confidence"], dtype=np.float32),
+                    size=doc.get("image_size"), layout=doc.get("layout", "h36m"))
+    except FileNotFoundError:
+        raise InputError(f"{path}: file not found") from None
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as e:
+        raise InputError(f"{path}: not keypoint JSON as documented in gfpose.data.keypoints "
+                         f"({type(e).__name__}: {e})") from e
+
+
+def load_keypoints(path: str | Path) -> Keypoints2D:
+    """Read user 2D keypoints from ``.npz`` or ``.json`` (schemas in the module docstring)."""
+    path = Path(path)
+    if path.suffix.lower() == ".json":
+        return _check(path, **_read_json(path))
+    z = read_npz(path)
+    if "keypoints_2d" not in z:
+        raise InputError(f"{path}: no 'keypoints_2d' array; found keys {sorted(z)}")
+    return _check(path, z["keypoints_2d"].astype(np.float32), z.get("confidence"),
+                  z.get("image_size"), str(z.get("layout", "h36m")))

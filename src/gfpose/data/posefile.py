@@ -1,0 +1,103 @@
+"""Generic pose files: npz with self-describing keys <-> :class:`PoseSet`.
+
+Keys read by :func:`load_pose_npz`:
+
+* ``poses_3d`` (N, 17, 3) in mm, H36M-17 order. Required. May be stored as integers together
+  with ``poses_3d_scale_mm`` (mm per integer step), as the bundled dataset is.
+* ``subject``, ``action``, ``take`` (N,) str, ``frame`` (N,) int, ``split`` (N,) 'train'/'test'.
+  Optional; defaults: the file's stem, 'unknown', the file's stem, 0..N-1, 'test'.
+* ``keypoints_2d`` (N, 17, 2) px, optional. If present the set is camera-frame
+  (``frame_kind='camera'``) and ``image_size`` (N, 2) or (2,) (w, h) px is used, defaulting to
+  1000 x 1000 (the H36M-like virtual camera of :mod:`gfpose.data.cameras`).
+* ``up_axis`` 'z' (default) or 'y' for world poses; Y-up poses are rotated to +z up.
+* Any other (N,) array is kept as a per-frame label in ``PoseSet.extra`` (e.g. ``style``).
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from gfpose.data.poseset import PoseSet
+from gfpose.errors import InputError
+
+DEFAULT_IMAGE_SIZE = (1000.0, 1000.0)
+_READ = {"poses_3d", "poses_3d_scale_mm", "subject", "action", "take", "frame", "split",
+         "keypoints_2d", "image_size", "up_axis"}
+
+
+def y_up_to_z_up(x: np.ndarray) -> np.ndarray:
+    """Rotate ``(..., 3)`` points +90 deg about x, (x, y, z) -> (x, -z, y): Y-up becomes +z up."""
+    return np.stack([x[..., 0], -x[..., 2], x[..., 1]], axis=-1)
+
+
+def read_npz(path: str | Path) -> dict[str, np.ndarray]:
+    """Every array of an npz file (no pickles); InputError naming the file if it is unreadable."""
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return {k: z[k] for k in z.files}
+    except FileNotFoundError:
+        raise InputError(f"{path}: file not found") from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as e:
+        raise InputError(f"{path}: not a readable npz file, truncated or corrupt? "
+                         f"({type(e).__name__}: {e})") from e
+
+
+def load_pose_npz(path: str | Path) -> PoseSet:
+    """Read a pose npz (keys in the module docstring) into a :class:`PoseSet`."""
+    path = Path(path)
+    z = read_npz(path)
+    if "poses_3d" not in z:
+        raise InputError(f"{path}: no 'poses_3d' array; found keys {sorted(z)}; "
+                         "expected poses_3d (N, 17, 3) in mm")
+    poses = z["poses_3d"].astype(np.float32)
+    if "poses_3d_scale_mm" in z:
+        poses *= np.float32(z["poses_3d_scale_mm"])
+    up = str(z.get("up_axis", "z"))
+    if up not in ("y", "z"):
+        raise InputError(f"{path}: up_axis is {up!r}; expected 'z' or 'y'")
+    if up == "y":
+        poses = y_up_to_z_up(poses)
+    n = len(poses)
+    kp = z.get("keypoints_2d")
+    size = None
+    if kp is not None:
+        size = z.get("image_size", np.array(DEFAULT_IMAGE_SIZE))
+        if size.shape not in ((2,), (n, 2)):
+            raise InputError(f"{path}: image_size has shape {size.shape}; expected (2,) or ({n}, 2)")
+        size = np.broadcast_to(size, (n, 2))
+    per_frame = {k: v for k, v in z.items() if k not in _READ and v.shape == (n,)}
+    try:
+        return PoseSet(
+            poses_3d=poses,
+            subject=z.get("subject", np.full(n, path.stem)),
+            action=z.get("action", np.full(n, "unknown")),
+            take=z.get("take", np.full(n, path.stem)),
+            frame=z.get("frame", np.arange(n)),
+            split=z.get("split", np.full(n, "test")),
+            keypoints_2d=kp,
+            image_size=size,
+            frame_kind="world" if kp is None else "camera",
+            extra=per_frame,
+        )
+    except InputError as e:
+        raise InputError(f"{path}: {e}") from None
+
+
+def save_pose_npz(path: str | Path, compress: bool = True, **arrays) -> Path:
+    """Write arrays to ``path`` atomically (temporary file in the same folder, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            (np.savez_compressed if compress else np.savez)(f, **arrays)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path

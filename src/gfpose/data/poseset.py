@@ -1,0 +1,121 @@
+"""PoseSet: a validated table of 3D poses (mm) with per-frame labels, one row per frame or view."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+
+from gfpose.errors import InputError
+from gfpose.skeleton import BONES, NUM_JOINTS
+
+SPLITS = ("train", "test")
+FRAME_KINDS = ("world", "camera")
+_LABELS = ("action", "subject", "take", "split")
+
+
+def median_bone_length(poses: np.ndarray, max_poses: int = 10_000) -> float:
+    """Median bone length of ``(N, 17, 3)`` poses over an evenly strided sample, NaN-aware."""
+    sample = poses[:: max(1, len(poses) // max_poses)]
+    parent, child = np.array(BONES).T
+    return float(np.nanmedian(np.linalg.norm(sample[:, child] - sample[:, parent], axis=-1)))
+
+
+@dataclass
+class PoseSet:
+    """3D poses ``(N, 17, 3)`` float32 mm with labels ``(N,)``.
+
+    ``frame_kind`` is ``'world'`` (+z up, any placement; cameras are placed virtually later) or
+    ``'camera'`` (root-relative camera-frame poses, with ``keypoints_2d`` ``(N, 17, 2)`` px and
+    ``image_size`` ``(N, 2)`` (w, h) px). ``extra`` holds further per-frame labels (e.g. style).
+    Missing joints are NaN; a pose with every joint missing is an error.
+    """
+
+    poses_3d: np.ndarray
+    action: np.ndarray
+    subject: np.ndarray
+    take: np.ndarray
+    frame: np.ndarray
+    split: np.ndarray
+    keypoints_2d: np.ndarray | None = None
+    image_size: np.ndarray | None = None
+    frame_kind: str = "world"
+    extra: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def __post_init__(self):
+        p = np.asarray(self.poses_3d, dtype=np.float32)
+        if p.ndim != 3 or p.shape[1:] != (NUM_JOINTS, 3):
+            raise InputError(f"poses_3d has shape {p.shape}; expected (N, {NUM_JOINTS}, 3) in mm")
+        n = len(p)
+        if np.isinf(p).any():
+            raise InputError("poses_3d contains inf; expected finite mm (NaN only for missing joints)")
+        empty = np.isnan(p).all(axis=(1, 2))
+        if empty.any():
+            raise InputError(f"poses_3d: {int(empty.sum())} of {n} poses are all NaN "
+                             f"(first at row {int(np.argmax(empty))}); expected at least one joint each")
+        if n and median_bone_length(p) < 10:
+            raise InputError(f"poses_3d median bone length is {median_bone_length(p):.3g}; "
+                             "expected millimetres (~100-450) - looks like metres, multiply by 1000")
+        self.poses_3d = p
+        for name in _LABELS:
+            setattr(self, name, self._column(name, getattr(self, name), n).astype(str))
+        self.frame = self._column("frame", self.frame, n).astype(np.int64)
+        self.extra = {k: self._column(k, v, n) for k, v in self.extra.items()}
+        bad = sorted(set(self.split) - set(SPLITS))
+        if bad:
+            raise InputError(f"split has values {bad}; expected only {SPLITS}")
+        if self.frame_kind not in FRAME_KINDS:
+            raise InputError(f"frame_kind is {self.frame_kind!r}; expected one of {FRAME_KINDS}")
+        if self.keypoints_2d is not None:
+            self.keypoints_2d = np.asarray(self.keypoints_2d, dtype=np.float32)
+            if self.keypoints_2d.shape != (n, NUM_JOINTS, 2):
+                raise InputError(f"keypoints_2d has shape {self.keypoints_2d.shape}; "
+                                 f"expected ({n}, {NUM_JOINTS}, 2) px")
+        if self.image_size is not None:
+            self.image_size = np.asarray(self.image_size, dtype=np.float32)
+            if self.image_size.shape != (n, 2) or not (self.image_size > 0).all():
+                raise InputError(f"image_size has shape {self.image_size.shape}; "
+                                 f"expected ({n}, 2) positive (w, h) px")
+        if self.frame_kind == "camera" and (self.keypoints_2d is None or self.image_size is None):
+            raise InputError("frame_kind 'camera' needs keypoints_2d (N, 17, 2) and image_size (N, 2)")
+
+    @staticmethod
+    def _column(name: str, values, n: int) -> np.ndarray:
+        a = np.asarray(values)
+        if a.shape != (n,):
+            raise InputError(f"{name} has shape {a.shape}; expected ({n},), one per pose")
+        return a
+
+    def __len__(self) -> int:
+        return len(self.poses_3d)
+
+    def subset(self, index) -> PoseSet:
+        """Rows picked by an index array, slice or boolean mask ``(N,)``."""
+        if isinstance(index, np.ndarray) and index.dtype == bool and index.shape != (len(self),):
+            raise InputError(f"subset mask has shape {index.shape}; expected ({len(self)},)")
+        picked = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "extra":
+                value = {k: v[index] for k, v in value.items()}
+            elif isinstance(value, np.ndarray):
+                value = value[index]
+            picked[f.name] = value
+        return PoseSet(**picked)
+
+    def select_split(self, name: str) -> PoseSet:
+        """Rows of split ``'train'`` or ``'test'``."""
+        if name not in SPLITS:
+            raise InputError(f"split {name!r} unknown; expected one of {SPLITS}")
+        return self.subset(self.split == name)
+
+    def every(self, k: int) -> PoseSet:
+        """Every k-th row of each take (rows 0, k, 2k, ... in stored order within a take)."""
+        if int(k) != k or k < 1:
+            raise InputError(f"every(k): k is {k!r}; expected a positive integer")
+        _, take_id = np.unique(self.take, return_inverse=True)
+        order = np.argsort(take_id, kind="stable")
+        counts = np.bincount(take_id)
+        rank = np.empty(len(self), dtype=np.int64)
+        rank[order] = np.arange(len(self)) - np.repeat(np.cumsum(counts) - counts, counts)
+        return self.subset(rank % int(k) == 0)

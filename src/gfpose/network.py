@@ -1,0 +1,71 @@
+"""The score network s_theta(x, t | c) of App. C / Fig. 4: a residual MLP; it knows nothing of the SDE.
+
+Inputs per sample: the noisy pose x (J x 3), the time t (through a sinusoidal embedding), and the
+condition c (J x 3; a 2D condition is zero-padded in the last coordinate, Sec. 5.2) with masked
+entries zeroed, its joint mask, and a flag telling 2D from 3D conditions. The output has the shape
+of x; `gfpose.score` turns it into a score.
+"""
+
+import math
+
+import torch
+from torch import nn
+
+from gfpose.config import ModelConfig
+from gfpose.skeleton import NUM_JOINTS
+
+
+def timestep_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
+    """Sinusoidal embedding of t in [0, 1] (scaled by 1000 as in DDPM), (B,) -> (B, dim)."""
+    half = dim // 2
+    freqs = torch.exp(-math.log(10000.0) * torch.arange(half, device=t.device, dtype=torch.float32) / half)
+    angles = 1000.0 * t.float()[:, None] * freqs[None]
+    return torch.cat([torch.sin(angles), torch.cos(angles)], dim=1)
+
+
+class ResidualBlock(nn.Module):
+    """Two Linear-GroupNorm-SiLU-Dropout layers with the time embedding added, plus a skip."""
+
+    def __init__(self, width: int, groups: int, dropout: float):
+        super().__init__()
+        self.linear1 = nn.Linear(width, width)
+        self.norm1 = nn.GroupNorm(groups, width)
+        self.time_proj = nn.Linear(width, width)
+        self.linear2 = nn.Linear(width, width)
+        self.norm2 = nn.GroupNorm(groups, width)
+        self.act = nn.SiLU()
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, h: torch.Tensor, temb: torch.Tensor) -> torch.Tensor:
+        y = self.dropout(self.act(self.norm1(self.linear1(h) + self.time_proj(temb))))
+        y = self.dropout(self.act(self.norm2(self.linear2(y))))
+        return h + y
+
+
+class ScoreNet(nn.Module):
+    """Residual MLP over flattened poses; forward(x, t, cond, keep, cond_is_3d) -> (B, J, 3)."""
+
+    def __init__(self, config: ModelConfig, num_joints: int = NUM_JOINTS):
+        super().__init__()
+        self.config = config
+        self.num_joints = num_joints
+        width = config.hidden
+        in_features = num_joints * 3 * 2 + num_joints + 1  # x, condition, joint mask, 3D flag
+        self.time_mlp = nn.Sequential(
+            nn.Linear(config.time_embed_dim, width), nn.SiLU(), nn.Linear(width, width))
+        self.input = nn.Linear(in_features, width)
+        self.blocks = nn.ModuleList(
+            ResidualBlock(width, config.groups, config.dropout) for _ in range(config.blocks))
+        self.output = nn.Linear(width, num_joints * 3)
+
+    def forward(self, x, t, cond, keep, cond_is_3d):
+        """x, cond: (B, J, 3); t: (B,) or (1,) shared; keep: (B, J) bool; cond_is_3d: (B,) bool."""
+        batch = x.shape[0]
+        cond = cond * keep[..., None]
+        features = torch.cat([x.reshape(batch, -1), cond.reshape(batch, -1),
+                              keep.to(x.dtype), cond_is_3d.to(x.dtype)[:, None]], dim=1)
+        temb = self.time_mlp(timestep_embedding(t, self.config.time_embed_dim).to(x.dtype))
+        h = self.input(features)
+        for block in self.blocks:
+            h = block(h, temb)
+        return self.output(h).reshape(batch, self.num_joints, 3)

@@ -1,0 +1,96 @@
+"""PosePrior: the public API. Load a checkpoint, then estimate / complete / denoise / generate.
+
+Inputs are numpy arrays (or anything array-like) in millimetres and pixels, H36M-17 order, a
+single pose or a batch; outputs are numpy float32, root-relative millimetres.
+"""
+
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from gfpose.checkpoint import load_model
+from gfpose.errors import InputError
+from gfpose.network import ScoreNet
+from gfpose.runtime import resolve_device
+from gfpose.sde import SubVPSDE
+from gfpose.skeleton import NUM_JOINTS
+from gfpose.tasks import Sampler, SamplerSettings
+from gfpose.validation import (check_count, check_image_size, check_keypoints_px, check_poses_mm,
+                               check_start_time)
+
+PRETRAINED_FILE = "gfpose_bandai_u3d.safetensors"
+DEFAULT_SAMPLER = SamplerSettings()
+DEFAULT_IMAGE_SIZE = (1000, 1000)
+
+
+class PosePrior:
+    """A trained GFPose score model with a sampler; see the task methods."""
+
+    def __init__(self, net: ScoreNet, config, device: torch.device, settings: SamplerSettings = DEFAULT_SAMPLER):
+        self.config = config
+        self.device = device
+        net.eval()
+        sde = SubVPSDE(config.model.beta_min, config.model.beta_max)
+        self.sampler = Sampler(net.to(device), sde, config.model.data_scale, settings)
+
+    @classmethod
+    def load(cls, path, device: str = "auto", **sampler_settings) -> "PosePrior":
+        """Load a model file written by training (EMA weights + config)."""
+        state, config, _ = load_model(path)
+        net = ScoreNet(config.model)
+        try:
+            net.load_state_dict(state)
+        except RuntimeError as err:
+            raise InputError(f"checkpoint {path}: weights do not match its config ({err})") from None
+        return cls(net, config, resolve_device(device), SamplerSettings(**sampler_settings))
+
+    @classmethod
+    def pretrained(cls, device: str = "auto", **sampler_settings) -> "PosePrior":
+        """The model shipped with the package (trained on the bundled Bandai Namco motion)."""
+        return cls.load(pretrained_path(), device, **sampler_settings)
+
+    def with_sampler(self, **changes) -> "PosePrior":
+        """A view of the same model with other sampler settings (name, steps, schedule, bf16)."""
+        other = object.__new__(PosePrior)
+        other.config, other.device = self.config, self.device
+        other.sampler = self.sampler.with_settings(**changes)
+        return other
+
+    def estimate(self, keypoints_2d, image_size=DEFAULT_IMAGE_SIZE, num_hypotheses: int = 1,
+                 confidence=None, seed: int = 0) -> np.ndarray:
+        """2D keypoints (N, 17, 2) px (NaN or confidence 0 = missing) -> (N, S, 17, 3) mm hypotheses."""
+        keypoints = check_keypoints_px(keypoints_2d, confidence=confidence)
+        size = check_image_size(image_size, len(keypoints))
+        count = check_count(num_hypotheses, "num_hypotheses")
+        return self.sampler.estimate(torch.from_numpy(keypoints), torch.from_numpy(size), count, seed).numpy()
+
+    def complete(self, pose, image_size=DEFAULT_IMAGE_SIZE, num_hypotheses: int = 1, mode: str = "both",
+                 seed: int = 0) -> np.ndarray:
+        """Partial 2D (N, 17, 2) px or root-relative 3D (N, 17, 3) mm, NaN = missing -> (N, S, 17, 3) mm."""
+        dims = np.shape(pose)[-1] if np.ndim(pose) >= 2 else None
+        if dims == 2:
+            return self.estimate(pose, image_size, num_hypotheses, seed=seed)
+        partial = check_poses_mm(pose, "pose")
+        if not np.isnan(partial[:, 0]).any():
+            partial = partial - partial[:, :1]
+        count = check_count(num_hypotheses, "num_hypotheses")
+        return self.sampler.complete_3d(torch.from_numpy(partial), count, mode, seed).numpy()
+
+    def denoise(self, poses, t0: float = 0.05, seed: int = 0) -> np.ndarray:
+        """Noisy 3D poses (N, 17, 3) mm -> denoised root-relative (N, 17, 3) mm, starting at time t0."""
+        noisy = check_poses_mm(poses, "poses", allow_missing=False)
+        noisy = noisy - noisy[:, :1]
+        return self.sampler.denoise(torch.from_numpy(noisy), check_start_time(t0), seed).numpy()
+
+    def generate(self, count: int, seed: int = 0) -> np.ndarray:
+        """(count, 17, 3) mm poses drawn from the unconditional prior."""
+        return self.sampler.generate(check_count(count, "count"), NUM_JOINTS, seed).numpy()
+
+
+def pretrained_path() -> Path:
+    path = Path(str(resources.files("gfpose") / "assets" / PRETRAINED_FILE))
+    if not path.is_file():
+        raise InputError(f"the shipped model {path} is missing from this installation")
+    return path

@@ -1,0 +1,45 @@
+"""Joint definitions: the H36M-17 skeleton (VideoPose3D order), its body parts, and COCO-17.
+
+Every pose array in gfpose is ``(..., 17, 3)`` in this joint order, millimetres,
+unless a docstring says otherwise.
+"""
+
+H36M_JOINTS = (
+    "pelvis", "r_hip", "r_knee", "r_ankle", "l_hip", "l_knee", "l_ankle",
+    "spine", "thorax", "neck", "head",
+    "l_shoulder", "l_elbow", "l_wrist", "r_shoulder", "r_elbow", "r_wrist",
+)
+NUM_JOINTS = len(H36M_JOINTS)
+ROOT = 0
+
+# Parent of each joint (-1 for the root); bones are (PARENTS[j], j) for j > 0.
+PARENTS = (-1, 0, 1, 2, 0, 4, 5, 0, 7, 8, 9, 8, 11, 12, 8, 14, 15)
+BONES = tuple((p, j) for j, p in enumerate(PARENTS) if p >= 0)
+
+# The five body parts of the hierarchical condition mask (paper Sec. 4.3).
+BODY_PARTS = {
+    "torso": (0, 7, 8, 9, 10),
+    "r_leg": (1, 2, 3),
+    "l_leg": (4, 5, 6),
+    "l_arm": (11, 12, 13),
+    "r_arm": (14, 15, 16),
+}
+
+# Index of each joint's mirror image (for flips and left/right colouring).
+MIRROR = (0, 4, 5, 6, 1, 2, 3, 7, 8, 9, 10, 14, 15, 16, 11, 12, 13)
+LEFT_JOINTS = (4, 5, 6, 11, 12, 13)
+RIGHT_JOINTS = (1, 2, 3, 14, 15, 16)
+
+COCO_JOINTS = (
+    "nose", "l_eye", "r_eye", "l_ear", "r_ear",
+    "l_shoulder", "r_shoulder", "l_elbow", "r_elbow", "l_wrist", "r_wrist",
+    "l_hip", "r_hip", "l_knee", "r_knee", "l_ankle", "r_ankle",
+)
+
+
+def joint_index(name: str) -> int:
+    """Index of an H36M-17 joint by name (raises ValueError naming the valid names)."""
+    try:
+        return H36M_JOINTS.index(name)
+    except ValueError:
+        raise ValueError(f"unknown joint {name!r}; expected one of {', '.join(H36M_JOINTS)}") from None

@@ -1,0 +1,115 @@
+"""The four tasks as one reverse-time sampling loop with different conditions and starts.
+
+| task     | condition              | start                      |
+|----------|------------------------|----------------------------|
+| estimate | 2D keypoints           | N(0, I) at T = 1           |
+| complete | partial 2D or 3D       | N(0, I), +/- imputation    |
+| denoise  | none                   | the noisy pose at small T  |
+| generate | none                   | N(0, I) at T = 1           |
+
+Tensors here are torch, root-relative millimetres in and out; unit checks live in gfpose.validation.
+S hypotheses for many inputs are drawn in batched network calls of at most `max_batch` rows.
+"""
+
+from dataclasses import dataclass, replace
+
+import torch
+
+from gfpose.conditions import condition_from_2d, condition_from_3d, model_to_poses, poses_to_model
+from gfpose.sampling import SAMPLERS, Imputation, get_sampler, time_grid
+from gfpose.score import Condition, network_score_fn
+from gfpose.sde import EPS
+
+
+@dataclass(frozen=True)
+class SamplerSettings:
+    """Which sampler, how many steps, on which time grid, in which precision, in what chunks."""
+
+    name: str = "em"
+    steps: int = 1000
+    schedule: str = "uniform"
+    bf16: bool = False
+    max_batch: int = 4096
+
+    def network_evaluations(self) -> int:
+        return self.steps * SAMPLERS[self.name][1]
+
+
+PAPER_SAMPLER = SamplerSettings()  # Alg. 1 with N = 1000 (App. D)
+
+
+class Sampler:
+    """A trained network with its SDE and data scale: draws poses for a condition."""
+
+    def __init__(self, net, sde, data_scale: float, settings: SamplerSettings = PAPER_SAMPLER):
+        self.net, self.sde, self.data_scale, self.settings = net, sde, data_scale, settings
+
+    def with_settings(self, **changes) -> "Sampler":
+        return Sampler(self.net, self.sde, self.data_scale, replace(self.settings, **changes))
+
+    @torch.inference_mode()
+    def iter_hypotheses(self, cond: Condition, num_hypotheses: int, seed: int = 0,
+                        start_mm: torch.Tensor | None = None, t_start: float = 1.0,
+                        observed_mm: torch.Tensor | None = None):
+        """Yield (input slice, poses (n, S, J, 3) mm) chunk by chunk, bounding memory.
+
+        start_mm (N, J, 3): start from these poses at t_start instead of the prior (denoising).
+        observed_mm (N, J, 3) with NaN where unobserved: impute those coordinates (Song et al.).
+        """
+        device = next(self.net.parameters()).device
+        count, joints = len(cond), cond.values.shape[1]
+        per_chunk = max(1, self.settings.max_batch // num_hypotheses)
+        sampler = get_sampler(self.settings.name)
+        times = time_grid(self.settings.steps, t_start, EPS, self.settings.schedule, self.sde)
+        for chunk_index, start in enumerate(range(0, count, per_chunk)):
+            rows = slice(start, min(start + per_chunk, count))
+            generator = torch.Generator(device=device).manual_seed(seed * 1_000_003 + chunk_index)
+            chunk_cond = _to(cond[rows], device).repeat_interleave(num_hypotheses)
+            if start_mm is None:
+                x = self.sde.prior_sample((len(chunk_cond), joints, 3), generator=generator, device=device)
+            else:
+                x = poses_to_model(start_mm[rows].to(device), self.data_scale).repeat_interleave(num_hypotheses, 0)
+            imputation = None
+            if observed_mm is not None:
+                observed = observed_mm[rows].to(device).repeat_interleave(num_hypotheses, 0)
+                mask = torch.isfinite(observed)
+                imputation = Imputation(poses_to_model(torch.nan_to_num(observed), self.data_scale), mask)
+            score_fn = network_score_fn(self.net, self.sde, chunk_cond, bf16=self.settings.bf16)
+            x = sampler(score_fn, self.sde, x, times, generator=generator, imputation=imputation)
+            poses = model_to_poses(x.float(), self.data_scale).reshape(-1, num_hypotheses, joints, 3)
+            yield rows, (poses - poses[..., :1, :]).cpu()
+
+    def sample(self, cond: Condition, num_hypotheses: int, **kwargs) -> torch.Tensor:
+        """All hypotheses, (N, S, J, 3) mm root-relative."""
+        return torch.cat([poses for _, poses in self.iter_hypotheses(cond, num_hypotheses, **kwargs)])
+
+    def estimate(self, keypoints_px, image_size, num_hypotheses=1, seed=0) -> torch.Tensor:
+        """2D keypoints (N, J, 2) px, NaN = missing, image (N, 2) -> (N, S, J, 3) mm."""
+        return self.sample(condition_from_2d(keypoints_px, image_size), num_hypotheses, seed=seed)
+
+    def complete_3d(self, partial_mm, num_hypotheses=1, mode="both", seed=0) -> torch.Tensor:
+        """Partial root-relative 3D (N, J, 3) mm with NaN joints -> (N, S, J, 3) mm.
+
+        mode: 'conditional' (the condition only), 'imputation' (an unconditional run with the
+        observed joints imputed) or 'both' (App. G: best for completion).
+        """
+        if mode not in ("conditional", "imputation", "both"):
+            raise ValueError(f"mode must be 'conditional', 'imputation' or 'both', got {mode!r}")
+        cond = condition_from_3d(partial_mm)
+        if mode == "imputation":
+            cond = Condition.empty(len(cond), cond.values.shape[1])
+        observed = partial_mm if mode != "conditional" else None
+        return self.sample(cond, num_hypotheses, seed=seed, observed_mm=observed)
+
+    def denoise(self, poses_mm, t_start=0.05, seed=0) -> torch.Tensor:
+        """Noisy root-relative poses (N, J, 3) mm -> (N, J, 3) mm, sampling from t_start (Table 7)."""
+        cond = Condition.empty(poses_mm.shape[0], poses_mm.shape[1])
+        return self.sample(cond, 1, seed=seed, start_mm=poses_mm, t_start=t_start)[:, 0]
+
+    def generate(self, count, num_joints, seed=0) -> torch.Tensor:
+        """(count, J, 3) mm poses from the unconditional prior p(x | empty)."""
+        return self.sample(Condition.empty(count, num_joints), 1, seed=seed)[:, 0]
+
+
+def _to(cond: Condition, device) -> Condition:
+    return Condition(cond.values.to(device), cond.keep.to(device), cond.is_3d.to(device))

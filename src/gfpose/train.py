@@ -1,0 +1,117 @@
+"""Training loop (Sec. 5.2): Adam, linear warm-up, gradient clipping, EMA, checkpoints, resume, DDP.
+
+Run folder layout:
+    model.safetensors   EMA weights + config + step (what PosePrior.load reads)
+    train_state.pt      raw weights, EMA, optimizer, step: what a restarted run resumes from
+    log.jsonl           one line per logged step: step, loss, lr, seconds
+Rerunning the same command after an interruption (even SIGKILL) resumes from train_state.pt.
+"""
+
+import json
+import time
+from pathlib import Path
+
+import torch
+from torch.nn.parallel import DistributedDataParallel
+from torch.optim.swa_utils import AveragedModel
+from tqdm import tqdm
+
+from gfpose.batches import PoseBatches
+from gfpose.checkpoint import load_train_state, save_model, save_train_state
+from gfpose.config import Config
+from gfpose.losses import dsm_loss
+from gfpose.network import ScoreNet
+from gfpose.runtime import init_distributed, local_device, rank_slice
+from gfpose.sde import SubVPSDE
+
+MODEL_FILE = "model.safetensors"
+STATE_FILE = "train_state.pt"
+LOG_FILE = "log.jsonl"
+
+
+def ema_with_warmup(decay: float):
+    """EMA update whose decay ramps as (1 + n) / (10 + n) up to `decay`, so short runs are not
+    dominated by their random initial weights (the TensorFlow ExponentialMovingAverage rule)."""
+    def update(averaged, current, num_averaged):
+        d = min(decay, (1.0 + float(num_averaged)) / (10.0 + float(num_averaged)))
+        return averaged + (current - averaged) * (1.0 - d)
+    return update
+
+
+def train(config: Config, data, out_dir, device: torch.device, progress: bool = True) -> dict:
+    """Train (or resume) a score model on a PoseSet; returns {'step', 'loss', 'seconds'}."""
+    rank, world_size = init_distributed(device)
+    device = local_device(device)
+    cfg = config.train
+    if cfg.batch_size % world_size:
+        raise ValueError(f"batch_size {cfg.batch_size} must be divisible by the {world_size} processes")
+    out_dir = Path(out_dir)
+    torch.manual_seed(cfg.seed + rank)  # dropout masks differ per rank, as in any DDP run
+
+    net = ScoreNet(config.model).to(device)
+    ema = AveragedModel(net, avg_fn=ema_with_warmup(cfg.ema_decay))
+    optimizer = torch.optim.Adam(net.parameters(), lr=cfg.lr)
+    step = _resume(out_dir / STATE_FILE, config, net, ema, optimizer)
+    model = DistributedDataParallel(net) if world_size > 1 else net
+    sde = SubVPSDE(config.model.beta_min, config.model.beta_max)
+    batches = PoseBatches(data, config)
+    share = rank_slice(cfg.batch_size, rank, world_size)
+
+    started, loss_value = time.time(), float("nan")
+    bar = tqdm(total=cfg.steps, initial=step, disable=not progress or rank != 0, desc="train", unit="step")
+    net.train()
+    while step < cfg.steps:
+        batch = batches.batch(step)[share].to(device)
+        for group in optimizer.param_groups:
+            group["lr"] = cfg.lr * min(1.0, (step + 1) / max(cfg.warmup_steps, 1))
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.bf16):
+            loss = dsm_loss(model, sde, batch.x0, batch.cond, batch.t, batch.z)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), cfg.grad_clip)
+        optimizer.step()
+        ema.update_parameters(net)
+        step += 1
+        loss_value = loss.item()
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"training loss became {loss_value} at step {step}; lower lr or check data")
+        bar.update(1)
+        if step % cfg.log_every == 0 or step == cfg.steps:
+            bar.set_postfix(loss=f"{loss_value:.3f}")
+            if rank == 0:
+                _log(out_dir, step=step, loss=loss_value, lr=optimizer.param_groups[0]["lr"],
+                     seconds=round(time.time() - started, 1))
+        if rank == 0 and (step % cfg.checkpoint_every == 0 or step == cfg.steps):
+            save_checkpoint(out_dir, config, net, ema, optimizer, step)
+    bar.close()
+    if world_size > 1:
+        torch.distributed.barrier()
+    return {"step": step, "loss": loss_value, "seconds": time.time() - started}
+
+
+def save_checkpoint(out_dir: Path, config: Config, net, ema, optimizer, step: int) -> None:
+    """Training state first, then the EMA model file; both atomic."""
+    save_train_state(out_dir / STATE_FILE, {
+        "config": config.to_json(), "step": step, "model": net.state_dict(),
+        "ema": ema.state_dict(), "optimizer": optimizer.state_dict()})
+    save_model(out_dir / MODEL_FILE, ema.module.state_dict(), config, step)
+
+
+def _resume(path: Path, config: Config, net, ema, optimizer) -> int:
+    if not path.exists():
+        return 0
+    state = load_train_state(path)
+    saved = Config.from_dict(json.loads(state["config"]))
+    if saved.model != config.model:
+        raise ValueError(f"{path} was trained with model settings {saved.model}, not {config.model}; "
+                         "use a new --out folder or the same config")
+    net.load_state_dict(state["model"])
+    ema.load_state_dict(state["ema"])
+    optimizer.load_state_dict(state["optimizer"])
+    return int(state["step"])
+
+
+def _log(out_dir: Path, **record) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with open(out_dir / LOG_FILE, "a") as handle:
+        handle.write(json.dumps(record) + "\n")

@@ -1,0 +1,88 @@
+"""Virtual cameras: projection round trips, screen normalisation, look-at placement, views."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from gfpose.data.cameras import (
+    FOCAL, backproject, camera_views, denormalize_screen, fixed_test_cameras, look_at_cameras,
+    normalize_screen, place_on_floor, project, world_to_camera)
+
+
+def cams(n=64, seed=0, **kw):
+    g = torch.Generator().manual_seed(seed)
+    targets = torch.randn(n, 3, generator=g, dtype=torch.float64) * 500 + torch.tensor([0, 0, 900.0],
+                                                                                         dtype=torch.float64)
+    return targets, look_at_cameras(targets, g, **kw)
+
+
+def test_project_backproject_with_true_depth_is_identity():
+    _, c = cams()
+    points = world_to_camera(torch.randn(64, 17, 3, dtype=torch.float64) * 400, c)
+    back = backproject(project(points, c), points[..., 2], c)
+    torch.testing.assert_close(back, points)
+
+
+def test_normalize_screen_hand_value_and_round_trip():
+    size = torch.tensor([[1000.0, 1002.0]])
+    px = torch.tensor([[[500.0, 501.0], [0.0, 0.0], [1000.0, 1002.0]]])
+    expected = torch.tensor([[[0.0, 0.0], [-1.0, -1.002], [1.0, 1.002]]])
+    torch.testing.assert_close(normalize_screen(px, size), expected)
+    torch.testing.assert_close(denormalize_screen(normalize_screen(px, size), size), px)
+
+
+def test_cameras_are_rotations_and_upright():
+    _, c = cams(jitter_deg=0.0)
+    eye = torch.eye(3, dtype=c.R.dtype).expand_as(c.R)
+    torch.testing.assert_close(c.R @ c.R.transpose(1, 2), eye)
+    assert torch.allclose(torch.linalg.det(c.R), torch.ones(len(c), dtype=c.R.dtype))
+    assert (c.R[:, 1, 2] < 0).all()  # image y (down) points against world +z
+    assert c.R[:, 0, 2].abs().max() < 1e-9  # no roll: image x stays horizontal
+
+
+@pytest.mark.parametrize("jitter", [0.0, 5.0])
+def test_target_projects_near_centre_within_jitter(jitter):
+    targets, c = cams(jitter_deg=jitter)
+    px = project(world_to_camera(targets[:, None], c), c)[:, 0]
+    off = (px - c.c).abs()
+    # yaw/pitch of j degrees moves the target by at most f*tan(j)/cos(j) px
+    bound = FOCAL * math.tan(math.radians(jitter)) / math.cos(math.radians(jitter)) + 1e-6
+    assert (off <= bound).all()
+    if jitter:
+        assert off.max() > 0.3 * bound  # the aim offset is really applied
+    assert (world_to_camera(targets[:, None], c)[:, 0, 2] > 0).all()  # in front
+
+
+def test_distances_and_heights_in_range():
+    targets, c = cams(n=500)
+    centre = c.centers
+    horizontal = (centre[:, :2] - targets[:, :2]).norm(dim=-1)
+    assert horizontal.min() >= 4000 - 1e-6 and horizontal.max() <= 6000 + 1e-6
+    assert centre[:, 2].min() >= 1000 - 1e-6 and centre[:, 2].max() <= 2000 + 1e-6
+    azimuth = torch.atan2(centre[:, 1] - targets[:, 1], centre[:, 0] - targets[:, 0])
+    assert torch.histc(azimuth, bins=4, min=-math.pi, max=math.pi).min() > 80  # all around
+
+
+def test_fixed_test_cameras_are_deterministic():
+    a, b, other = fixed_test_cameras(8, seed=3), fixed_test_cameras(8, seed=3), fixed_test_cameras(8, seed=4)
+    torch.testing.assert_close(a.R, b.R)
+    torch.testing.assert_close(a.t, b.t)
+    assert not torch.allclose(a.t, other.t)
+
+
+def test_camera_views_rootrel_and_rigid():
+    g = torch.Generator().manual_seed(1)
+    poses = torch.randn(16, 17, 3, generator=g) * 300
+    poses = poses - poses[:, :1]  # root-relative world poses, like the bundled set
+    placed = place_on_floor(poses)
+    assert torch.allclose(placed[..., 2].amin(-1), torch.zeros(16))
+    assert torch.allclose(placed[:, 0, :2], torch.zeros(16, 2))
+    c = look_at_cameras(placed[:, 0], g)
+    rootrel, kp = camera_views(poses, c)
+    torch.testing.assert_close(rootrel[:, 0], torch.zeros(16, 3))
+    # rigid: all pairwise distances kept
+    torch.testing.assert_close(torch.cdist(rootrel, rootrel), torch.cdist(poses, poses), atol=1e-2, rtol=1e-4)
+    torch.testing.assert_close(kp, project(world_to_camera(placed, c), c))
+    assert np.isfinite(kp.numpy()).all()

@@ -1,0 +1,83 @@
+"""The whole loop against closed forms: train on a Gaussian pose distribution, then sample.
+
+GaussianPoses (conftest) has a known mean and covariance, so the unconditional model must
+generate that mean and covariance, and the 2D-conditioned model must draw depth from the
+Gaussian conditional distribution given the 2D keypoints (which are x, y / 2 + 500 px).
+"""
+
+import numpy as np
+import torch
+
+from gfpose import PosePrior
+from gfpose.checkpoint import load_model
+from gfpose.train import STATE_FILE, train
+from gfpose.checkpoint import load_train_state
+from conftest import small_config
+
+SETTINGS = dict(name="em", steps=200)
+
+
+def test_generated_poses_match_the_training_gaussian(unconditional_model, gaussian_poses):
+    prior = PosePrior.load(unconditional_model, device="cpu", **SETTINGS)
+    poses = prior.generate(4000, seed=0).reshape(4000, -1)[:, 3:].astype(np.float64)
+    mean = gaussian_poses.mean.reshape(-1)[3:]
+    cov = gaussian_poses.covariance[3:, 3:]
+    # Tolerances: per-coordinate std is 40-110 mm; the mean is within 10 mm, the stds within 15 %.
+    assert np.abs(poses.mean(0) - mean).max() < 10.0
+    ratio = poses.std(0) / np.sqrt(np.diag(cov))
+    assert 0.85 < ratio.min() and ratio.max() < 1.15, ratio
+    # The shared mode (a correlated direction) carries its variance within 30 %.
+    v = gaussian_poses.mode.reshape(-1)[3:]
+    assert 0.7 < (v @ np.cov(poses.T) @ v) / (v @ cov @ v) < 1.3
+
+
+def test_conditional_samples_match_the_gaussian_conditional(conditional_model, gaussian_poses):
+    prior = PosePrior.load(conditional_model, device="cpu", **SETTINGS)
+    truth = gaussian_poses.sample(3, seed=7)
+    keypoints = truth[..., :2] * 0.5 + 500.0
+    hyps = prior.estimate(keypoints, image_size=(1000, 1000), num_hypotheses=1500, seed=0)
+    known = np.zeros((17, 3), dtype=bool)
+    known[:, :2] = True
+    for pose, samples in zip(truth, hyps):
+        mean_z, cov_z = gaussian_poses.conditional(pose, known)
+        z = samples[:, 1:, 2].astype(np.float64)  # pelvis depth is fixed at 0
+        assert np.abs(z.mean(0) - mean_z).max() < 15.0
+        assert np.abs(samples[:, 1:, :2] - pose[1:, :2]).mean() < 8.0  # x, y follow the 2D condition
+        ratio = z.std(0) / np.sqrt(np.diag(cov_z))
+        assert 0.75 < ratio.mean() < 1.25, ratio
+
+
+def test_checkpoint_round_trip_gives_identical_samples(unconditional_model, tmp_path):
+    from gfpose.checkpoint import save_model
+    state, config, step = load_model(unconditional_model)
+    copy = tmp_path / "copy.safetensors"
+    save_model(copy, state, config, step)
+    a = PosePrior.load(unconditional_model, device="cpu", name="em", steps=20).generate(8, seed=3)
+    b = PosePrior.load(copy, device="cpu", name="em", steps=20).generate(8, seed=3)
+    np.testing.assert_array_equal(a, b)
+    assert config == load_model(copy)[1] and step == 1500
+
+
+def test_training_resumes_and_continues_the_step_count(tmp_path, gaussian_poses):
+    data = gaussian_poses.poseset(2000)
+    config = small_config("HPJ-T00", steps=30).with_overrides(["train.checkpoint_every=10", "train.batch_size=64"])
+    train(config, data, tmp_path, torch.device("cpu"), progress=False)
+    assert load_train_state(tmp_path / STATE_FILE)["step"] == 30
+    longer = config.with_overrides(["train.steps=45"])
+    summary = train(longer, data, tmp_path, torch.device("cpu"), progress=False)
+    assert summary["step"] == 45
+    assert load_model(tmp_path / "model.safetensors")[2] == 45
+    steps = [line for line in (tmp_path / "log.jsonl").read_text().splitlines()]
+    assert len(steps) == 5  # logged at 10, 20, 30 then 40, 45: no step trained twice
+
+
+def test_resume_matches_an_uninterrupted_run(tmp_path, gaussian_poses):
+    data = gaussian_poses.poseset(2000)
+    config = small_config("HPJ-T00", steps=20).with_overrides(["train.checkpoint_every=10", "train.batch_size=64"])
+    straight, split = tmp_path / "straight", tmp_path / "split"
+    train(config, data, straight, torch.device("cpu"), progress=False)
+    train(config.with_overrides(["train.steps=10"]), data, split, torch.device("cpu"), progress=False)
+    train(config, data, split, torch.device("cpu"), progress=False)
+    a, b = load_model(straight / "model.safetensors")[0], load_model(split / "model.safetensors")[0]
+    for name in a:
+        torch.testing.assert_close(a[name], b[name], rtol=1e-4, atol=1e-5)
