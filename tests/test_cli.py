@@ -1,0 +1,64 @@
+"""The `gfpose` command end to end on a tiny trained model (in-process, few sampler steps)."""
+
+import json
+
+import numpy as np
+import pytest
+
+from gfpose.cli import main
+from gfpose.data.posefile import read_npz, save_pose_npz
+
+FAST = ["--sampler", "em", "--steps", "5", "--device", "cpu"]
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory, gaussian_poses):
+    folder = tmp_path_factory.mktemp("cli")
+    poses = gaussian_poses.sample(6, seed=3)
+    save_pose_npz(folder / "poses.npz", poses_3d=poses, action=np.array(["a", "a", "b", "b", "b", "a"]),
+                  split=np.array(["test"] * 6))
+    save_pose_npz(folder / "kp.npz", keypoints_2d=poses[..., :2] * 0.5 + 500, image_size=np.array([1000, 1000]))
+    partial = poses.copy()
+    partial[:, 3] = np.nan
+    save_pose_npz(folder / "partial.npz", poses_3d=partial)
+    return folder
+
+
+def test_generate_estimate_complete_denoise_viz(unconditional_model, files, capsys):
+    model = ["--checkpoint", str(unconditional_model)]
+    out = files / "out.npz"
+    assert main(["generate", "-n", "4", "-o", str(out), *model, *FAST]) == 0
+    assert read_npz(out)["poses_3d"].shape == (4, 17, 3)
+    assert main(["estimate", str(files / "kp.npz"), "-S", "3", "-o", str(out), *model, *FAST]) == 0
+    hyps = read_npz(out)["hypotheses"]
+    assert hyps.shape == (6, 3, 17, 3) and np.isfinite(hyps).all()
+    assert main(["viz", str(out), "-o", str(files / "hyps.png")]) == 0
+    assert (files / "hyps.png").stat().st_size > 1000
+    assert main(["complete", str(files / "partial.npz"), "-o", str(out), *model, *FAST]) == 0
+    full = read_npz(out)["hypotheses"]
+    observed = read_npz(files / "partial.npz")["poses_3d"]
+    # Imputation returns the observed joints (root-relative) unchanged.
+    np.testing.assert_allclose(full[:, 0, 4], observed[:, 4] - observed[:, 0], atol=1e-3)
+    assert main(["denoise", str(files / "poses.npz"), "-o", str(out), *model, *FAST]) == 0
+    assert read_npz(out)["poses_3d"].shape == (6, 17, 3)
+
+
+def test_evaluate_prints_a_table_and_json(unconditional_model, files, capsys):
+    args = ["evaluate", str(unconditional_model), "--data", str(files / "poses.npz"), "--hypotheses", "4", *FAST]
+    assert main(args) == 0
+    assert "Avg" in capsys.readouterr().out
+    assert main(args + ["--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    table = result["table"]
+    assert set(table["P1 min S=4"]) == {"a", "b", "Avg"}
+    # Avg is the mean over actions of per-action means (a: 3 poses, b: 3 poses).
+    assert table["P1 min S=4"]["Avg"] == pytest.approx((table["P1 min S=4"]["a"] + table["P1 min S=4"]["b"]) / 2)
+    assert table["P1 min S=4"]["Avg"] <= table["P1 min S=1"]["Avg"]
+
+
+def test_bad_input_is_a_clear_error(unconditional_model, files, capsys):
+    bad = files / "bad.npz"
+    save_pose_npz(bad, poses_3d=np.zeros((2, 16, 3)))
+    assert main(["denoise", str(bad), "-o", str(files / "x.npz"), "--checkpoint", str(unconditional_model)]) == 2
+    err = capsys.readouterr().err
+    assert "17" in err and "Traceback" not in err
