@@ -152,8 +152,9 @@ def test_format_table_layout():
     rows = {"Ours (S=200)": {"Directions": 26.44, "Walking": 23.06, "Avg": 24.75},
             "Baseline": {"Directions": 40.0, "Avg": 40.0}}
     text = format_table(rows, title="Protocol #1", digits=1)
-    header, first, second = text.splitlines()
-    assert header.split() == ["Protocol", "#1", "Direct", "Walkin", "Avg"]
+    title, header, first, second = text.splitlines()
+    assert title == "Protocol #1"
+    assert header.split() == ["Direct", "Walkin", "Avg"]
     assert first.split()[-3:] == ["26.4", "23.1", "24.8"] and first.startswith("Ours (S=200)")
     assert second.split()[-3:] == ["40.0", "-", "40.0"]
     assert len({len(header), len(first), len(second)}) == 1

@@ -1,6 +1,7 @@
 """Checkpoints: model weights + the config that built them in one safetensors file, and the
-training state (raw weights, EMA, optimizer, step, RNG) for resuming. All writes are atomic:
-a temporary file in the same folder, then os.replace, so the last good file always loads.
+training state (raw weights, EMA, optimizer, step) for resuming. All writes are atomic and
+durable: a temporary file in the same folder, flushed to disk, then os.replace, so the last good
+file always loads, even after a SIGKILL or a power cut mid-write. One writer per file.
 """
 
 import json
@@ -9,28 +10,51 @@ import tempfile
 from pathlib import Path
 
 import torch
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
-from safetensors import safe_open
 
 from gfpose.config import Config
 from gfpose.errors import InputError
 
 FORMAT = "gfpose-1"
+TRAIN_STATE_KEYS = ("config", "step", "model", "ema", "optimizer")
 
 
 def atomic_write(path, write_fn) -> None:
-    """Call write_fn(tmp_path) and move the result over `path` only once it is complete."""
+    """Call write_fn(tmp_path) and move the result over `path` only once it is complete on disk.
+
+    The file gets the usual permissions of a new file (0666 minus the umask, e.g. 0644), not the
+    0600 of a temporary file; temporaries left by a writer killed earlier are removed.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
         write_fn(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())
+        _fsync(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    _fsync(path.parent)
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):
+        stale.unlink(missing_ok=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _fsync(path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def save_model(path, state_dict: dict, config: Config, step: int, dtype=None) -> None:
@@ -42,7 +66,10 @@ def save_model(path, state_dict: dict, config: Config, step: int, dtype=None) ->
 
 
 def load_model(path):
-    """(state_dict in float32, Config, step) from a file written by save_model."""
+    """(state_dict in float32, Config, step) from a file written by save_model.
+
+    A missing, truncated or corrupt file, or one with non-finite weights, raises InputError naming it.
+    """
     path = Path(path)
     if not path.is_file():
         raise InputError(f"checkpoint {path}: no such file")
@@ -54,9 +81,13 @@ def load_model(path):
         raise InputError(f"checkpoint {path}: not a readable safetensors file, truncated or corrupt ({err})") from None
     if metadata.get("format") != FORMAT or "config" not in metadata:
         raise InputError(f"checkpoint {path}: no gfpose config in its metadata (format {metadata.get('format')!r})")
-    config = Config.from_dict(json.loads(metadata["config"]))
+    try:
+        config, step = Config.from_dict(json.loads(metadata["config"])), int(metadata.get("step", 0))
+    except (ValueError, TypeError) as err:
+        raise InputError(f"checkpoint {path}: corrupt config or step in its metadata ({err})") from None
+    _check_finite(tensors, f"checkpoint {path}")
     state = {k: v.float() if v.is_floating_point() else v for k, v in tensors.items()}
-    return state, config, int(metadata.get("step", 0))
+    return state, config, step
 
 
 def save_train_state(path, state: dict) -> None:
@@ -66,8 +97,19 @@ def save_train_state(path, state: dict) -> None:
 def load_train_state(path) -> dict:
     """The dict written by save_train_state; a truncated or corrupt file raises InputError naming it."""
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        state = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise InputError(f"training state {path}: no such file") from None
     except Exception as err:  # torch raises several types for a damaged zip/pickle
         raise InputError(f"training state {path}: truncated or corrupt ({type(err).__name__}: {err})") from None
+    if not isinstance(state, dict) or not set(TRAIN_STATE_KEYS) <= set(state):
+        found = sorted(state) if isinstance(state, dict) else type(state).__name__
+        raise InputError(f"training state {path}: expected a dict with keys {list(TRAIN_STATE_KEYS)}, found {found}")
+    _check_finite(state["model"], f"training state {path}")
+    return state
+
+
+def _check_finite(tensors: dict, name: str) -> None:
+    bad = [k for k, v in tensors.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    if bad:
+        raise InputError(f"{name}: NaN or inf in weights {bad[:3]} (corrupt file or diverged training)")

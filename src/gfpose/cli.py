@@ -1,4 +1,4 @@
-"""The `gfpose` command: demo, train, estimate, complete, denoise, generate, evaluate, viz, data."""
+"""The `gfpose` command: demo, train, estimate, complete, denoise, generate, evaluate, viz, export, data."""
 
 import argparse
 import json
@@ -152,6 +152,14 @@ def cmd_build_bandai(args):
     build_bandai(args.src, args.output)
 
 
+def cmd_export(args):
+    import torch
+    from gfpose.checkpoint import load_model, save_model
+    state, config, step = load_model(args.model)
+    save_model(args.output, state, config, step, dtype=torch.float16 if args.half else None)
+    print(f"wrote {args.output} (step {step}, {'float16' if args.half else 'float32'})")
+
+
 def cmd_demo(args):
     from gfpose.demo import run_demo
     run_demo(args.out, hypotheses=args.hypotheses, count=args.count, device=args.device)
@@ -222,6 +230,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--index", type=int, default=0)
     p.add_argument("--max-poses", type=int, default=16)
     p.set_defaults(func=cmd_viz)
+
+    p = sub.add_parser("export", help="copy a run's model file, optionally as float16, e.g. for shipping")
+    p.add_argument("model")
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--half", action="store_true")
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("data", help="data preparation")
     data_sub = p.add_subparsers(dest="data_command", required=True)

@@ -146,7 +146,8 @@ def format_table(rows: Mapping[str, Mapping[str, float]], title: str = "", digit
         cols.append("Avg")
     cells = {name: [f"{r[c]:.{digits}f}" if c in r else "-" for c in cols] for name, r in rows.items()}
     width = max([col_width, *(len(x) for line in cells.values() for x in line)])
-    first = max([len(title), *(len(name) for name in rows)])
-    lines = [title.ljust(first) + "".join(" " + c[:col_width].rjust(width) for c in cols)]
+    first = max(len(name) for name in rows)
+    lines = [title] if title else []
+    lines += ["".ljust(first) + "".join(" " + c[:col_width].rjust(width) for c in cols)]
     lines += [name.ljust(first) + "".join(" " + x.rjust(width) for x in line) for name, line in cells.items()]
     return "\n".join(lines)

@@ -1,18 +1,25 @@
-"""Devices and processes: `--device auto`, and torch.distributed set-up under torchrun."""
+"""Devices and processes: `--device auto`, torch.distributed set-up under torchrun, and splitting
+rows of work (inputs to evaluate or sample) across ranks and gathering the results back."""
 
 import os
 
+import numpy as np
 import torch
 import torch.distributed as dist
+
+from gfpose.errors import InputError
 
 
 def resolve_device(name: str = "auto") -> torch.device:
     """'auto' picks CUDA when present, else CPU; an unavailable CUDA request is a clear error."""
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(name)
+    try:
+        device = torch.device(name)
+    except (RuntimeError, TypeError):
+        raise InputError(f"device {name!r}: not a device; expected auto, cpu, cuda or cuda:N") from None
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {name!r} requested but CUDA is not available; use --device cpu or auto")
+        raise InputError(f"device {name!r} requested but CUDA is not available; use --device cpu or auto")
     return device
 
 
@@ -43,3 +50,47 @@ def rank_slice(n: int, rank: int, size: int) -> slice:
     base, extra = divmod(n, size)
     start = rank * base + min(rank, extra)
     return slice(start, start + base + (rank < extra))
+
+
+def group() -> tuple[int, int]:
+    """(rank, world_size) of the initialised process group; (0, 1) without one."""
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def local_rows(n: int) -> slice:
+    """This rank's contiguous share of n rows (all of them in a single process)."""
+    return rank_slice(n, *group())
+
+
+def gather_rows(tensor: torch.Tensor) -> torch.Tensor:
+    """Every rank's rows (dim 0) concatenated in rank order, on every rank.
+
+    Ranks may hold different numbers of rows, zero included; the other dims must agree. Rows are
+    padded to the longest share for all_gather (tensors on the GPU under NCCL).
+    """
+    rank, size = group()
+    if size == 1:
+        return tensor
+    counts = [torch.zeros(1, dtype=torch.int64, device=tensor.device) for _ in range(size)]
+    dist.all_gather(counts, torch.tensor([len(tensor)], dtype=torch.int64, device=tensor.device))
+    longest = max(int(c) for c in counts)
+    padded = tensor.new_zeros((longest, *tensor.shape[1:]))
+    padded[: len(tensor)] = tensor
+    parts = [torch.empty_like(padded) for _ in range(size)]
+    dist.all_gather(parts, padded)
+    return torch.cat([part[: int(c)] for part, c in zip(parts, counts)])
+
+
+def gather_row_arrays(arrays: dict) -> dict:
+    """{name: (n, ...) numpy array} of every rank, rows concatenated in rank order, on every rank.
+
+    A rank with no rows may pass {}: names come from the ranks that have them.
+    """
+    if group()[1] == 1:
+        return arrays
+    shares = [None] * group()[1]
+    dist.all_gather_object(shares, arrays)
+    names = dict.fromkeys(name for share in shares for name in share)
+    return {name: np.concatenate([share[name] for share in shares if name in share]) for name in names}

@@ -37,18 +37,21 @@ class Imputation:
 
 
 def time_grid(steps: int, t_start: float = 1.0, t_end: float = 1e-3, schedule: str = "uniform", sde=None):
-    """steps + 1 decreasing times from t_start to t_end: uniform in t (Alg. 1) or in log-SNR."""
+    """steps + 1 decreasing times from t_start to t_end: uniform in t (Alg. 1), uniform in
+    sqrt(t) ('quadratic', denser near t_end) or uniform in log-SNR ('logsnr', densest there)."""
     if steps < 1:
         raise ValueError(f"steps must be >= 1, got {steps}")
     if not 0 < t_end < t_start <= 1:
         raise ValueError(f"need 0 < t_end < t_start <= 1, got t_start={t_start}, t_end={t_end}")
     if schedule == "uniform":
         return torch.linspace(t_start, t_end, steps + 1, dtype=torch.float64)
+    if schedule == "quadratic":
+        return torch.linspace(t_start**0.5, t_end**0.5, steps + 1, dtype=torch.float64) ** 2
     if schedule == "logsnr":
         ends = torch.tensor([t_start, t_end], dtype=torch.float64)
         lam = sde.log_snr(ends)
         return sde.t_from_log_snr(torch.linspace(lam[0].item(), lam[1].item(), steps + 1, dtype=torch.float64))
-    raise ValueError(f"unknown time schedule {schedule!r}; expected 'uniform' or 'logsnr'")
+    raise ValueError(f"unknown time schedule {schedule!r}; expected 'uniform', 'quadratic' or 'logsnr'")
 
 
 def _finish(x, imputation):

@@ -1,39 +1,59 @@
-"""Checks on user input at every public entry point: shapes, dtypes, NaN/inf, units.
+"""Checks on user input at every public entry point: dtypes, shapes, NaN/inf, units, counts.
 
-Each check returns a float32 numpy array with a batch dimension, or raises InputError naming
-the argument, what was found and what was expected. NaN marks a missing joint (allowed); a
-row with every joint missing, an inf, or a value in the wrong units is an error.
+Each pose check returns a float32 numpy array with a batch dimension, or raises InputError naming
+the argument, what was found and what was expected. NaN marks a missing joint (allowed); a pose
+with every joint missing, an inf, or a value in the wrong units is an error. File loaders pass
+names like "take.npz: keypoints_2d" so that their errors name the file too.
 """
+
+import numbers
 
 import numpy as np
 
 from gfpose.errors import InputError
 from gfpose.skeleton import BONES, NUM_JOINTS
 
-MIN_BONE_MM = 10.0      # a median bone shorter than 1 cm means metres or normalised units
+MIN_BONE_MM = 40.0      # a median bone under 4 cm means metres or centimetres
+MAX_BONE_MM = 2000.0    # a median bone over 2 m is not a human in millimetres
+MAX_ROOT_MM = 3000.0    # a joint of a root-relative pose lies within 3 m of the pelvis
+MAX_ABS = 1e6           # mm or px: larger values are no coordinates of a person
 MIN_EXTENT_PX = 4.0     # keypoints all within a few pixels look normalised, not pixels
+NORMALISED_MAX = 2.0    # every |coordinate| <= 2: normalised ([0, 1] or [-1, 1]) keypoints
+MIN_IMAGE_PX = 16.0     # smaller image sizes are normalised, not pixels
+MAX_COUNT = 1_000_000   # poses or hypotheses per call
+MAX_SEED = 2**32
 
 
-def as_pose_array(value, name: str, dims: int, allow_missing: bool = True) -> np.ndarray:
-    """(J, dims) or (N, J, dims) numeric array-like -> float32 (N, J, dims)."""
+def as_numbers(value, name: str, allow_bool: bool = False) -> np.ndarray:
+    """Array-like of real numbers -> float32 array; InputError for text, objects, complex, overflow."""
     try:
         array = np.asarray(value)
     except Exception as err:  # ragged lists and the like
         raise InputError(f"{name}: cannot be read as an array ({err})") from None
-    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
-        raise InputError(f"{name}: expected numbers, got dtype {array.dtype}")
+    if array.dtype.kind not in ("iuf" + ("b" if allow_bool else "")):
+        raise InputError(f"{name}: expected real numbers, got dtype {array.dtype}")
+    with np.errstate(over="ignore"):
+        out = array.astype(np.float32)
+    if array.dtype.itemsize > 4 and np.isinf(out).sum() > np.isinf(array).sum():
+        raise InputError(f"{name}: values up to {np.nanmax(np.abs(array)):.3g} overflow float32")
+    return out
+
+
+def as_pose_array(value, name: str, dims: int, allow_missing: bool = True) -> np.ndarray:
+    """(J, dims) or (N, J, dims) numeric array-like -> float32 (N, J, dims), NaN on missing joints."""
+    array = as_numbers(value, name)
+    if array.size == 0:
+        raise InputError(f"{name}: empty (shape {array.shape}); expected at least one pose")
     if array.ndim == 2:
         array = array[None]
-    if array.ndim != 3 or array.shape[1] != NUM_JOINTS or array.shape[2] != dims:
+    if array.ndim != 3 or array.shape[1:] != (NUM_JOINTS, dims):
         raise InputError(f"{name}: expected shape (N, {NUM_JOINTS}, {dims}) or ({NUM_JOINTS}, {dims}) "
-                         f"in H36M-17 joint order, got {tuple(np.shape(value))}")
-    if array.shape[0] == 0:
-        raise InputError(f"{name}: empty (0 poses)")
-    array = array.astype(np.float32)
+                         f"in H36M-17 joint order, got {np.shape(value)}")
     if np.isinf(array).any():
         raise InputError(f"{name}: contains inf; use NaN to mark a missing joint")
-    if np.abs(np.nan_to_num(array)).max() > 1e6:
-        raise InputError(f"{name}: values up to {np.nanmax(np.abs(array)):.3g}, implausibly large")
+    largest = np.nanmax(np.abs(array), initial=0)
+    if largest > MAX_ABS:
+        raise InputError(f"{name}: values up to {largest:.3g}, implausibly large (expected |x| <= {MAX_ABS:.0g})")
     missing = np.isnan(array).any(axis=-1)
     if not allow_missing and missing.any():
         raise InputError(f"{name}: {int(missing.sum())} joints are NaN; this task needs every joint "
@@ -46,51 +66,139 @@ def as_pose_array(value, name: str, dims: int, allow_missing: bool = True) -> np
 
 
 def check_poses_mm(value, name: str = "poses", allow_missing: bool = True) -> np.ndarray:
-    """3D poses in millimetres, (N, 17, 3); rejects metres."""
+    """3D poses in millimetres, (N, 17, 3); rejects metres, centimetres and absurd sizes.
+
+    A pose without its pelvis must already be root-relative (every joint within 3 m of 0).
+    """
     poses = as_pose_array(value, name, 3, allow_missing)
     parent, child = np.array(BONES).T
     bones = np.linalg.norm(poses[:, child] - poses[:, parent], axis=-1)
-    if np.isfinite(bones).any() and np.nanmedian(bones) < MIN_BONE_MM:
-        raise InputError(f"{name}: median bone length {np.nanmedian(bones):.3g} looks like metres; "
-                         "gfpose expects millimetres (multiply by 1000)")
+    if np.isfinite(bones).any():
+        median = np.nanmedian(bones)
+        if not MIN_BONE_MM <= median <= MAX_BONE_MM:
+            raise InputError(f"{name}: median bone length {median:.3g}; expected millimetres "
+                             f"({MIN_BONE_MM:.0f}-{MAX_BONE_MM:.0f}, typically 100-450): metres need x1000, "
+                             "centimetres x10")
+    rootless = np.isnan(poses[:, 0, 0])
+    reach = np.nanmax(np.linalg.norm(poses[rootless], axis=-1), axis=1, initial=0)
+    if (reach > MAX_ROOT_MM).any():
+        raise InputError(f"{name}: pose(s) {np.flatnonzero(rootless)[reach > MAX_ROOT_MM][:5].tolist()} have no "
+                         f"pelvis and joints up to {reach.max():.0f} mm from 0; without the pelvis a pose must be "
+                         f"root-relative (joints within {MAX_ROOT_MM:.0f} mm)")
     return poses
 
 
-def check_keypoints_px(value, name: str = "keypoints_2d", confidence=None) -> np.ndarray:
-    """2D keypoints in pixels, (N, 17, 2); confidence (N, 17) of 0 marks a joint missing."""
+def check_finite_poses(value, name: str) -> np.ndarray:
+    """Complete poses (N, 17, 3), e.g. from forward kinematics: non-empty and finite, float32."""
+    poses = as_numbers(value, name)
+    if poses.size == 0:
+        raise InputError(f"{name}: no poses (shape {poses.shape})")
+    bad = ~np.isfinite(poses).reshape(len(poses), -1).all(axis=1)
+    if bad.any():
+        raise InputError(f"{name}: {int(bad.sum())} of {len(poses)} poses hold NaN or inf "
+                         f"(first at index {int(np.argmax(bad))}); expected finite millimetres")
+    return poses
+
+
+def check_keypoints_px(value, name: str = "keypoints_2d", confidence=None,
+                       confidence_name: str = "confidence") -> np.ndarray:
+    """2D keypoints in pixels, (N, 17, 2); confidence (N, 17) <= 0 or NaN marks a joint missing."""
     keypoints = as_pose_array(value, name, 2)
     if confidence is not None:
-        conf = np.asarray(confidence, dtype=np.float32).reshape(keypoints.shape[:2]) \
-            if np.size(confidence) == keypoints.shape[0] * NUM_JOINTS else None
-        if conf is None:
-            raise InputError(f"confidence: expected shape ({keypoints.shape[0]}, {NUM_JOINTS}), "
-                             f"got {np.shape(confidence)}")
-        keypoints[~(conf > 0)] = np.nan
+        keypoints[~(check_confidence(confidence, len(keypoints), confidence_name) > 0)] = np.nan
         keypoints = as_pose_array(keypoints, name, 2)
-    extent = np.nanmax(keypoints, axis=1) - np.nanmin(keypoints, axis=1)
-    if np.nanmax(extent) < MIN_EXTENT_PX:
-        raise InputError(f"{name}: keypoints span at most {np.nanmax(extent):.3g} units; expected pixels "
-                         "(normalised coordinates must be multiplied by the image size)")
+    normalised = np.flatnonzero(_looks_normalised(keypoints))
+    if len(normalised):
+        raise InputError(f"{name}: pose(s) {normalised[:5].tolist()} lie within {NORMALISED_MAX:.0f} units of 0 "
+                         f"or span under {MIN_EXTENT_PX:.0f}; expected pixels (normalised coordinates must be "
+                         "multiplied by the image size)")
     return keypoints
 
 
-def check_image_size(value, count: int) -> np.ndarray:
-    """(w, h) or (N, 2) positive pixel sizes -> float32 (N, 2)."""
-    size = np.asarray(value, dtype=np.float32)
+def _looks_normalised(keypoints: np.ndarray) -> np.ndarray:
+    """(N,) True for poses near 0 throughout, or with two or more joints within a few units."""
+    near_zero = np.nanmax(np.abs(keypoints), axis=(1, 2)) <= NORMALISED_MAX
+    extent = np.nanmax(np.nanmax(keypoints, axis=1) - np.nanmin(keypoints, axis=1), axis=1)
+    several = (~np.isnan(keypoints[..., 0])).sum(axis=1) >= 2
+    return near_zero | (several & (extent < MIN_EXTENT_PX))
+
+
+def check_confidence(value, count: int, name: str = "confidence") -> np.ndarray:
+    """(N, 17) or, for one pose, (17,) scores (bool allowed) -> float32 (N, 17)."""
+    conf = as_numbers(value, name, allow_bool=True)
+    if conf.shape == (NUM_JOINTS,) and count == 1:
+        conf = conf[None]
+    if conf.shape != (count, NUM_JOINTS):
+        raise InputError(f"{name}: expected shape ({count}, {NUM_JOINTS}), got {np.shape(value)}")
+    return conf
+
+
+def check_image_size(value, count: int, name: str = "image_size") -> np.ndarray:
+    """(w, h) or (N, 2) pixel sizes -> float32 (N, 2)."""
+    size = as_numbers(value, name)
     if size.shape == (2,):
         size = np.broadcast_to(size, (count, 2)).copy()
-    if size.shape != (count, 2) or not np.isfinite(size).all() or (size <= 0).any():
-        raise InputError(f"image_size: expected (w, h) or ({count}, 2) positive pixels, got {np.shape(value)}")
+    if size.shape != (count, 2):
+        raise InputError(f"{name}: expected (w, h) or ({count}, 2) pixels, got shape {np.shape(value)}")
+    if not (np.isfinite(size).all() and (size >= MIN_IMAGE_PX).all() and (size <= MAX_ABS).all()):
+        bad = size[~((size >= MIN_IMAGE_PX) & (size <= MAX_ABS))].ravel()
+        raise InputError(f"{name}: has {bad[0]:.3g}; expected pixels between {MIN_IMAGE_PX:.0f} and {MAX_ABS:.0g}")
     return size
 
 
-def check_count(value, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise InputError(f"{name}: expected an integer >= {minimum}, got {value!r}")
+def check_keypoints_in_image(keypoints: np.ndarray, size: np.ndarray, name: str = "keypoints_2d") -> None:
+    """Observed keypoints must lie within one image size around the image (else units or size are off)."""
+    scaled = keypoints / size[:, None, :]
+    outside = np.nanmax(np.abs(scaled - 0.5), axis=(1, 2)) > 1.5
+    if outside.any():
+        row = int(np.argmax(outside))
+        raise InputError(f"{name}: pose {row} reaches {np.nanmax(np.abs(keypoints[row])):.3g} px, far outside "
+                         f"its {size[row, 0]:.0f} x {size[row, 1]:.0f} image; expected pixels of that image "
+                         "(check image_size and the keypoint units)")
+
+
+def check_2d_input(keypoints_2d, image_size, confidence=None, where: str = "") -> tuple[np.ndarray, np.ndarray]:
+    """Keypoints (N, 17, 2) px with NaN on missing joints and image sizes (N, 2) px, checked together."""
+    keypoints = check_keypoints_px(keypoints_2d, f"{where}keypoints_2d", confidence, f"{where}confidence")
+    size = check_image_size(image_size, len(keypoints), f"{where}image_size")
+    check_keypoints_in_image(keypoints, size, f"{where}keypoints_2d")
+    return keypoints, size
+
+
+def coordinate_dims(value, name: str) -> int | None:
+    """Size of the last axis of a pose array-like (None below 2 axes), without raw numpy errors."""
+    array = as_numbers(value, name)
+    return array.shape[-1] if array.ndim >= 2 else None
+
+
+def positive_scalar(value, name: str) -> float:
+    """A single finite number > 0 (e.g. a unit scale)."""
+    array = as_numbers(value, name)
+    if array.size != 1 or not np.isfinite(array).all() or not array.item() > 0:
+        raise InputError(f"{name}: expected one positive number, got {array.ravel()[:3].tolist()} "
+                         f"(shape {array.shape})")
+    return float(array.item())
+
+
+def check_count(value, name: str, minimum: int = 1, maximum: int = MAX_COUNT) -> int:
+    """An integer in [minimum, maximum] (numpy integers allowed, bools not)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not minimum <= value <= maximum:
+        raise InputError(f"{name}: expected an integer in [{minimum}, {maximum}], got {value!r}")
     return int(value)
 
 
+def check_seed(value) -> int:
+    return check_count(value, "seed", 0, MAX_SEED - 1)
+
+
+def check_choice(value, name: str, choices) -> str:
+    if not isinstance(value, str) or value not in choices:
+        raise InputError(f"{name}: expected one of {', '.join(map(repr, choices))}, got {value!r}")
+    return value
+
+
 def check_start_time(value) -> float:
-    if not isinstance(value, (int, float)) or not 1e-3 < value <= 1.0:
+    """t0 of denoising, a real number in (0.001, 1]."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 1e-3 < value <= 1.0:
         raise InputError(f"t0: expected a start time in (0.001, 1], got {value!r}")
     return float(value)

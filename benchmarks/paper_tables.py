@@ -1,0 +1,141 @@
+"""Repeat the paper's experiments on the bundled data and write them as JSON + docs/RESULTS.md.
+
+Each table is a list of rows; each row is one `gfpose.evaluate.evaluate` call, the same code as
+`gfpose evaluate ... --json`. Results go to docs/results/<table>.json; the Markdown report is
+rendered from every JSON file present, so no number is typed by hand.
+
+    python benchmarks/paper_tables.py --tables t1,t2,t5,t6,t7,t15 --every 64 [--checkpoint MODEL]
+    python benchmarks/paper_tables.py --render-only
+"""
+
+import argparse
+import json
+import platform
+import time
+from pathlib import Path
+
+import torch
+
+from gfpose.data.bandai import load_bundled
+from gfpose.data.posefile import load_pose_npz
+from gfpose.evaluate import evaluate
+from gfpose.prior import PosePrior
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "docs" / "results"
+CMU = ROOT / "benchmarks" / "data" / "cmu17.npz"
+
+# table id -> (title, data, [(row label, evaluate kwargs)], columns to report, paper reference)
+TABLES = {
+    "t1": ("Table 1/3: multi-hypothesis estimation, minMPJPE (mm) over S hypotheses", "bundled", [
+        ("GT 2D", dict(task="estimate", num_hypotheses=200)),
+        ("noisy 2D (sigma 5 px, 2% outliers)", dict(task="estimate", num_hypotheses=200, noise_2d=5.0)),
+    ], ["P1 min S=1", "P1 min S=10", "P1 min S=200", "P2 min S=1", "P2 min S=10", "P2 min S=200", "P1 mean over S"],
+        "Paper (H3.6M, detected 2D): P1 S=1 51.0, S=10 45.1, S=200 35.6; P2 S=200 30.5; GT 2D P2 S=200 16.9"),
+    "t2": ("Table 2: cross-dataset, trained on bundled data, tested on CMU mocap, S = 200", "cmu", [
+        ("CMU, GT 2D", dict(task="estimate", num_hypotheses=200)),
+    ], ["PCK150 best", "AUC best", "P1 min S=200", "P1 min S=1"],
+        "Paper (trained H3.6M, tested 3DHP): PCK 86.9 overall (GS 88.4, noGS 87.1, outdoor 84.3)"),
+    "t5": ("Table 5: completion from partial 2D, minMPJPE P1 (mm), S = 200", "bundled", [
+        ("1 joint", dict(task="complete-2d", num_hypotheses=200, missing="joints:1")),
+        ("2 joints", dict(task="complete-2d", num_hypotheses=200, missing="joints:2")),
+        ("2 legs", dict(task="complete-2d", num_hypotheses=200, missing="parts:r_leg,l_leg")),
+        ("2 arms", dict(task="complete-2d", num_hypotheses=200, missing="parts:l_arm,r_arm")),
+        ("left leg + left arm", dict(task="complete-2d", num_hypotheses=200, missing="parts:l_leg,l_arm")),
+        ("right leg + right arm", dict(task="complete-2d", num_hypotheses=200, missing="parts:r_leg,r_arm")),
+    ], ["P1 min S=200", "P1 min S=1"], "Paper: 37.8, 39.6, 53.5, 60.0, 54.6, 53.1"),
+    "t6": ("Table 6: completion from partial 3D (conditioning + imputation), minMPJPE P1 (mm)", "bundled", [
+        ("right leg", dict(task="complete-3d", num_hypotheses=200, missing="parts:r_leg")),
+        ("left leg", dict(task="complete-3d", num_hypotheses=200, missing="parts:l_leg")),
+        ("left arm", dict(task="complete-3d", num_hypotheses=200, missing="parts:l_arm")),
+        ("right arm", dict(task="complete-3d", num_hypotheses=200, missing="parts:r_arm")),
+    ], ["P1 min S=1", "P1 min S=200"], "Paper S=1 / S=200: 13.0/5.2, 14.3/5.8, 25.5/9.4, 22.4/8.9"),
+    "t7": ("Table 7: denoising, MPJPE P2 (mm) before / after", "bundled", [
+        ("clean", dict(task="denoise", noise_3d="none", t0=0.05)),
+        ("+ N(0, 25 mm^2)", dict(task="denoise", noise_3d="gaussian:25", t0=0.05)),
+        ("+ N(0, 100 mm^2)", dict(task="denoise", noise_3d="gaussian:100", t0=0.05)),
+        ("+ N(0, 400 mm^2)", dict(task="denoise", noise_3d="gaussian:400", t0=0.1)),
+        ("+ U(-25, 25) mm", dict(task="denoise", noise_3d="uniform:25", t0=0.05)),
+        ("+ U(-50, 50) mm", dict(task="denoise", noise_3d="uniform:50", t0=0.1)),
+        ("+ U(-100, 100) mm", dict(task="denoise", noise_3d="uniform:100", t0=0.1)),
+    ], ["P2 before", "P2 after"],
+        "Paper (before/after): 0/14.7, 33.1/25.0, 65.5/42.8, 126.0/64.6, 49.1/32.8, 96.2/50.9, 178.2/89.4"),
+    "t15": ("Tables 15-17: conditioning vs imputation vs both, minMPJPE P1 (mm), S = 200", "bundled", [
+        ("2 legs from 2D, conditional", dict(task="complete-2d", num_hypotheses=200, missing="parts:r_leg,l_leg")),
+        ("right leg from 3D, conditional", dict(task="complete-3d", num_hypotheses=200, missing="parts:r_leg",
+                                                mode="conditional")),
+        ("right leg from 3D, imputation", dict(task="complete-3d", num_hypotheses=200, missing="parts:r_leg",
+                                               mode="imputation")),
+        ("right leg from 3D, both", dict(task="complete-3d", num_hypotheses=200, missing="parts:r_leg", mode="both")),
+    ], ["P1 min S=200", "P1 min S=1"], "Paper U3D, right leg from 3D: cond 8.6, imputation 6.1, both 5.6"),
+}
+
+
+def dataset(name: str, every: int):
+    data = load_bundled().select_split("test") if name == "bundled" else load_pose_npz(CMU)
+    return data.every(every) if every > 1 else data
+
+
+def run_table(prior, table_id: str, every: int, checkpoint: str) -> dict:
+    title, data_name, rows, columns, paper = TABLES[table_id]
+    data = dataset(data_name, every)
+    results = []
+    for label, kwargs in rows:
+        started = time.time()
+        result = evaluate(prior, data, progress=False, **kwargs)
+        result.update(label=label, wall_seconds=round(time.time() - started, 1))
+        results.append(result)
+        print(f"{table_id} {label}: {json.dumps({c: round(result['table'][c]['Avg'], 1) for c in columns if c in result['table']})}",
+              flush=True)
+    settings = prior.sampler.settings
+    command = (f"python benchmarks/paper_tables.py --tables {table_id} --every {every}"
+               + (f" --checkpoint {checkpoint}" if checkpoint else ""))
+    return {"id": table_id, "title": title, "data": data_name, "every": every, "inputs": len(data),
+            "columns": columns, "paper": paper, "rows": results, "command": command,
+            "sampler": {"name": settings.name, "steps": settings.steps, "schedule": settings.schedule,
+                        "bf16": settings.bf16},
+            "hardware": f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads"}
+
+
+def render(results_dir: Path = RESULTS) -> str:
+    """Markdown for every table JSON present: averages per row, then per-action detail."""
+    parts = []
+    for path in sorted(results_dir.glob("t*.json"), key=lambda p: int(p.stem[1:])):
+        table = json.loads(path.read_text())
+        total = sum(r["wall_seconds"] for r in table["rows"])
+        s = table["sampler"]
+        parts.append(f"### {table['title']}\n\n{table['inputs']} inputs ({table['data']} test split, every "
+                     f"{table['every']}th pose); sampler {s['name']} x {s['steps']} steps ({s['schedule']}, "
+                     f"{'bf16' if s['bf16'] else 'fp32'}); {table['hardware']}; wall time {total:.0f} s.\n\n"
+                     f"`{table['command']}`\n")
+        header = "| row | " + " | ".join(table["columns"]) + " |"
+        lines = [header, "|" + "---|" * (len(table["columns"]) + 1)]
+        for row in table["rows"]:
+            cells = [f"{row['table'][c]['Avg']:.1f}" if c in row["table"] else "-" for c in table["columns"]]
+            lines.append(f"| {row['label']} | " + " | ".join(cells) + " |")
+        parts.append("\n".join(lines) + f"\n\n{table['paper']}\n")
+    return "\n".join(parts)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tables", default=",".join(TABLES))
+    parser.add_argument("--every", type=int, default=64, help="evaluate every k-th test pose of each take")
+    parser.add_argument("--checkpoint", default=None)
+    parser.add_argument("--sampler", default=None)
+    parser.add_argument("--steps", type=int, default=None)
+    parser.add_argument("--render-only", action="store_true")
+    args = parser.parse_args()
+    if not args.render_only:
+        prior = PosePrior.load(args.checkpoint) if args.checkpoint else PosePrior.pretrained()
+        changes = {k: v for k, v in (("name", args.sampler), ("steps", args.steps)) if v is not None}
+        prior = prior.with_sampler(**changes) if changes else prior
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        for table_id in args.tables.split(","):
+            table = run_table(prior, table_id, args.every, args.checkpoint)
+            (RESULTS / f"{table_id}.json").write_text(json.dumps(table, indent=1))
+    print(render())
+
+
+if __name__ == "__main__":
+    main()
