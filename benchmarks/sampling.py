@@ -24,14 +24,16 @@ from gfpose.prior import PosePrior
 CONFIGS = [
     ("em", 1000, "uniform", False),
     ("em", 100, "uniform", False),
-    ("ode-heun", 12, "logsnr", False),
+    ("em", 25, "quadratic", False),
+    ("ode-heun", 12, "quadratic", False),
     ("dpm2m", 10, "logsnr", False),
-    ("dpm2m", 20, "logsnr", False),
+    ("dpm2m", 20, "quadratic", False),
     ("sde-dpm2m", 10, "logsnr", False),
+    ("sde-dpm2m", 10, "quadratic", False),
     ("sde-dpm2m", 25, "logsnr", False),
-    ("sde-dpm2m", 10, "logsnr", True),
-    ("sde-dpm2m", 25, "logsnr", True),
-    ("dpm2m", 20, "logsnr", True),
+    ("sde-dpm2m", 25, "quadratic", False),
+    ("sde-dpm2m", 10, "quadratic", True),
+    ("sde-dpm2m", 25, "quadratic", True),
 ]
 
 

@@ -8,6 +8,7 @@ Gaussian conditional distribution given the 2D keypoints (which are x, y / 2 + 5
 import json
 
 import numpy as np
+import pytest
 import torch
 
 from gfpose import PosePrior
@@ -16,11 +17,12 @@ from gfpose.train import STATE_FILE, train
 from gfpose.checkpoint import load_train_state
 from conftest import small_config
 
-SETTINGS = dict(name="em", steps=200)
+SETTINGS = dict(name="em", steps=200, schedule="uniform", bf16=False)
 
 
-def test_generated_poses_match_the_training_gaussian(unconditional_model, gaussian_poses):
-    prior = PosePrior.load(unconditional_model, device="cpu", **SETTINGS)
+@pytest.mark.parametrize("settings", [SETTINGS, {}], ids=["alg1-em", "default-fast"])
+def test_generated_poses_match_the_training_gaussian(unconditional_model, gaussian_poses, settings):
+    prior = PosePrior.load(unconditional_model, device="cpu", **settings)
     poses = prior.generate(4000, seed=0).reshape(4000, -1)[:, 3:].astype(np.float64)
     mean = gaussian_poses.mean.reshape(-1)[3:]
     cov = gaussian_poses.covariance[3:, 3:]
@@ -56,8 +58,8 @@ def test_checkpoint_round_trip_gives_identical_samples(unconditional_model, tmp_
     state, config, step = load_model(unconditional_model)
     copy = tmp_path / "copy.safetensors"
     save_model(copy, state, config, step)
-    a = PosePrior.load(unconditional_model, device="cpu", name="em", steps=20).generate(8, seed=3)
-    b = PosePrior.load(copy, device="cpu", name="em", steps=20).generate(8, seed=3)
+    a = PosePrior.load(unconditional_model, device="cpu", **SETTINGS).generate(8, seed=3)
+    b = PosePrior.load(copy, device="cpu", **SETTINGS).generate(8, seed=3)
     np.testing.assert_array_equal(a, b)
     assert config == load_model(copy)[1] and step == 1500
 

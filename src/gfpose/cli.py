@@ -41,7 +41,7 @@ def _add_sampler_args(parser, default_name=None):
 
 
 def _load_prior(args, checkpoint=None):
-    from gfpose.prior import PosePrior, DEFAULT_SAMPLER
+    from gfpose.prior import PosePrior
     changes = {"name": args.sampler}
     if args.steps is not None:
         changes["steps"] = args.steps
@@ -50,7 +50,7 @@ def _load_prior(args, checkpoint=None):
     if args.fp32:
         changes["bf16"] = False
     prior = PosePrior.load(checkpoint, args.device) if checkpoint else PosePrior.pretrained(args.device)
-    return prior.with_sampler(**{**DEFAULT_SAMPLER.__dict__, **changes})
+    return prior.with_sampler(**changes)
 
 
 def _save_npz(path, **arrays) -> None:

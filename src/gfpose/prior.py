@@ -4,6 +4,7 @@ Inputs are numpy arrays (or anything array-like) in millimetres and pixels, H36M
 single pose or a batch; outputs are numpy float32, root-relative millimetres.
 """
 
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 
@@ -21,7 +22,10 @@ from gfpose.validation import (check_count, check_image_size, check_keypoints_px
                                check_start_time)
 
 PRETRAINED_FILE = "gfpose_bandai_u3d.safetensors"
-DEFAULT_SAMPLER = SamplerSettings()
+# The fast default measured in benchmarks/sampling.py (docs/RESULTS.md): the stochastic
+# DPM-Solver++(2M) with 25 steps on a grid uniform in sqrt(t), network in bfloat16.
+# PAPER_SAMPLER in gfpose.tasks is Alg. 1 with 1000 steps.
+DEFAULT_SAMPLER = SamplerSettings(name="sde-dpm2m", steps=25, schedule="quadratic", bf16=True)
 DEFAULT_IMAGE_SIZE = (1000, 1000)
 
 
@@ -37,14 +41,15 @@ class PosePrior:
 
     @classmethod
     def load(cls, path, device: str = "auto", **sampler_settings) -> "PosePrior":
-        """Load a model file written by training (EMA weights + config)."""
+        """Load a model file written by training (EMA weights + config); keyword arguments change
+        the sampler settings (name, steps, schedule, bf16, max_batch) from DEFAULT_SAMPLER."""
         state, config, _ = load_model(path)
         net = ScoreNet(config.model)
         try:
             net.load_state_dict(state)
         except RuntimeError as err:
             raise InputError(f"checkpoint {path}: weights do not match its config ({err})") from None
-        return cls(net, config, resolve_device(device), SamplerSettings(**sampler_settings))
+        return cls(net, config, resolve_device(device), replace(DEFAULT_SAMPLER, **sampler_settings))
 
     @classmethod
     def pretrained(cls, device: str = "auto", **sampler_settings) -> "PosePrior":
