@@ -20,7 +20,8 @@ from gfpose.data.bandai import load_bundled
 from gfpose.evaluate import evaluate
 from gfpose.prior import PosePrior
 
-# (sampler, steps, schedule, bf16); the first row is the paper's sampler and the reference.
+# (sampler, steps, schedule, precision); precision False = fp32, True = bf16 autocast,
+# "compiled" = bf16 with torch.compile. The first row is the paper's sampler and the reference.
 CONFIGS = [
     ("em", 1000, "uniform", False),
     ("em", 100, "uniform", False),
@@ -34,6 +35,8 @@ CONFIGS = [
     ("sde-dpm2m", 25, "quadratic", False),
     ("sde-dpm2m", 10, "quadratic", True),
     ("sde-dpm2m", 25, "quadratic", True),
+    ("sde-dpm2m", 10, "quadratic", "compiled"),
+    ("sde-dpm2m", 25, "quadratic", "compiled"),
 ]
 
 
@@ -54,15 +57,18 @@ def run(checkpoint, inputs: int, hypotheses: int, configs, device: str = "cpu", 
     test = load_bundled().select_split("test")
     test = test.subset(np.linspace(0, len(test) - 1, inputs).astype(int))
     rows = []
-    for name, steps, schedule, bf16 in configs:
-        sampler = prior.with_sampler(name=name, steps=steps, schedule=schedule, bf16=bf16)
+    for name, steps, schedule, precision in configs:
+        sampler = prior.with_sampler(name=name, steps=steps, schedule=schedule, bf16=bool(precision),
+                                     compile=precision == "compiled")
+        if precision == "compiled":  # a first, untimed run compiles for every chunk shape
+            evaluate(sampler, test, "estimate", hypotheses, progress=False)
         reset_peak_rss()
         started = time.perf_counter()
         result = evaluate(sampler, test, "estimate", hypotheses, progress=False)
         seconds = time.perf_counter() - started
         avg = {row: values["Avg"] for row, values in result["table"].items()}
         rows.append({
-            "sampler": name, "steps": steps, "schedule": schedule, "precision": "bf16" if bf16 else "fp32",
+            "sampler": name, "steps": steps, "schedule": schedule, "precision": {False: "fp32", True: "bf16"}.get(precision, "bf16+compile"),
             "nfe": result["sampler"]["nfe"],
             "minP1": avg[f"P1 min S={hypotheses}"], "minP2": avg[f"P2 min S={hypotheses}"],
             "P1_S1": avg["P1 min S=1"], "meanP1": avg["P1 mean over S"],
@@ -75,12 +81,12 @@ def run(checkpoint, inputs: int, hypotheses: int, configs, device: str = "cpu", 
 
 
 def format_rows(rows, inputs, hypotheses) -> str:
-    header = (f"{'sampler':10} {'steps':>5} {'sched':7} {'prec':4} {'NFE':>4} {'minP1':>6} {'minP2':>6} "
+    header = (f"{'sampler':10} {'steps':>5} {'sched':7} {'prec':12} {'NFE':>4} {'minP1':>6} {'minP2':>6} "
               f"{'P1 S=1':>7} {'meanP1':>7} {'>300mm%':>7} {'hyp/s':>8} {'speedup':>7} {'peakMB':>7}")
     lines = [f"Estimation on {inputs} bundled test inputs, S = {hypotheses} hypotheses, "
              f"{torch.get_num_threads()} CPU threads", header]
     for r in rows:
-        lines.append(f"{r['sampler']:10} {r['steps']:5d} {r['schedule']:7} {r['precision']:4} {r['nfe']:4d} "
+        lines.append(f"{r['sampler']:10} {r['steps']:5d} {r['schedule']:7} {r['precision']:12} {r['nfe']:4d} "
                      f"{r['minP1']:6.1f} {r['minP2']:6.1f} {r['P1_S1']:7.1f} {r['meanP1']:7.1f} "
                      f"{r['over300_pct']:7.2f} {r['hyp_per_s']:8.0f} {r['speedup']:7.1f} {r['peak_rss_mb']:7.0f}")
     return "\n".join(lines)

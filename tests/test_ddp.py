@@ -1,6 +1,7 @@
 """More than one process: `torchrun --nproc_per_node=2 gfpose train` (DDP over gloo) takes the same
 steps as one process on the whole batch, and rows of work split by rank gather back in order."""
 
+import json
 import os
 import subprocess
 import sys
@@ -35,9 +36,52 @@ def test_two_ddp_processes_match_one_process(tmp_path, gaussian_poses):
 
     ddp, single = (load_train_state(tmp_path / run / STATE_FILE) for run in ("ddp", "single"))
     assert ddp["step"] == single["step"] == 2
+    ddp_log, single_log = (logged_losses(tmp_path / run) for run in ("ddp", "single"))
+    assert len(ddp_log) == 2 and ddp_log[0] != single_log[0]  # rank 0 alone logs, the loss of its half batch
     torch.manual_seed(CONFIG.train.seed)
     initial = ScoreNet(CONFIG.model).state_dict()
     moved = max((single["model"][k] - initial[k]).abs().max().item() for k in initial)
-    difference = max((ddp["model"][k] - single["model"][k]).abs().max().item() for k in single["model"])
+    difference = max(max_difference(ddp[part], single[part]) for part in ("model", "ema"))
     print(f"DDP vs single process after 2 steps: max |difference| {difference:.2e}, max |update| {moved:.2e}")
     assert difference < 1e-5 < moved
+
+
+def logged_losses(run):
+    return [json.loads(line)["loss"] for line in (run / "log.jsonl").read_text().splitlines()]
+
+
+def max_difference(a: dict, b: dict) -> float:
+    assert a.keys() == b.keys()
+    return max((a[k].float() - b[k].float()).abs().max().item() for k in a)
+
+
+ROWS = torch.arange(5 * 3, dtype=torch.float32).reshape(5, 3)
+
+
+def gather_worker(rank: int, store: str, results) -> None:
+    """One of two gloo ranks: gather its share of ROWS (and of one row, where rank 1 has none)."""
+    dist.init_process_group("gloo", init_method=f"file://{store}", rank=rank, world_size=2)
+    mine, of_one = ROWS[local_rows(5)], ROWS[:1][local_rows(1)]
+    arrays = {"error": mine.numpy(), "name": np.array([f"row{i}" for i in range(5)])[local_rows(5)]}
+    results.put((rank, len(mine), len(of_one), gather_rows(mine).numpy(), gather_rows(of_one).numpy(),  # by value
+                 gather_row_arrays(arrays), gather_row_arrays({"error": of_one.numpy()} if len(of_one) else {})))
+    dist.destroy_process_group()
+
+
+def test_rows_split_by_rank_gather_back_in_order(tmp_path):
+    results = mp.get_context("spawn").SimpleQueue()
+    mp.spawn(gather_worker, args=(str(tmp_path / "store"), results), nprocs=2)
+    outcomes = sorted(results.get() for _ in range(2))
+    assert [o[1:3] for o in outcomes] == [(3, 1), (2, 0)]  # rank 0 takes the extra row
+    for _, _, _, rows, one, arrays, one_array in outcomes:
+        np.testing.assert_array_equal(rows, ROWS.numpy())
+        np.testing.assert_array_equal(one, ROWS[:1].numpy())
+        np.testing.assert_array_equal(arrays["error"], ROWS.numpy())
+        assert list(arrays["name"]) == [f"row{i}" for i in range(5)]
+        np.testing.assert_array_equal(one_array["error"], ROWS[:1].numpy())
+
+
+def test_without_a_process_group_gathering_is_the_identity():
+    assert gather_rows(ROWS) is ROWS and local_rows(5) == slice(0, 5)
+    arrays = {"error": ROWS.numpy()}
+    assert gather_row_arrays(arrays) is arrays

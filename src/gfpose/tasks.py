@@ -11,6 +11,7 @@ Tensors here are torch, root-relative millimetres in and out; unit checks live i
 S hypotheses for many inputs are drawn in batched network calls of at most `max_batch` rows.
 """
 
+import warnings
 from dataclasses import dataclass, replace
 
 import torch
@@ -30,6 +31,7 @@ class SamplerSettings:
     schedule: str = "uniform"
     bf16: bool = False
     max_batch: int = 4096
+    compile: bool = False  # torch.compile the network: ~2x on CPU, ~30 s to compile once
 
     def network_evaluations(self) -> int:
         return self.steps * SAMPLERS[self.name][1]
@@ -43,9 +45,27 @@ class Sampler:
 
     def __init__(self, net, sde, data_scale: float, settings: SamplerSettings = PAPER_SAMPLER):
         self.net, self.sde, self.data_scale, self.settings = net, sde, data_scale, settings
+        self._compiled = None
 
     def with_settings(self, **changes) -> "Sampler":
         return Sampler(self.net, self.sde, self.data_scale, replace(self.settings, **changes))
+
+    def network(self):
+        """The network to call: compiled once when settings.compile, falling back to eager."""
+        if not self.settings.compile:
+            return self.net
+        if self._compiled is None:
+            compiled = torch.compile(self.net)
+
+            def call(*args):
+                try:
+                    return compiled(*args)
+                except Exception as err:  # compilation fails lazily: no toolchain, unsupported op
+                    warnings.warn(f"torch.compile failed ({type(err).__name__}); using the eager network")
+                    self._compiled = self.net
+                    return self.net(*args)
+            self._compiled = call
+        return self._compiled
 
     @torch.inference_mode()
     def iter_hypotheses(self, cond: Condition, num_hypotheses: int, seed: int = 0,
@@ -74,7 +94,7 @@ class Sampler:
                 observed = observed_mm[rows].to(device).repeat_interleave(num_hypotheses, 0)
                 mask = torch.isfinite(observed)
                 imputation = Imputation(poses_to_model(torch.nan_to_num(observed), self.data_scale), mask)
-            score_fn = network_score_fn(self.net, self.sde, chunk_cond, bf16=self.settings.bf16)
+            score_fn = network_score_fn(self.network(), self.sde, chunk_cond, bf16=self.settings.bf16)
             x = sampler(score_fn, self.sde, x, times, generator=generator, imputation=imputation)
             poses = model_to_poses(x.float(), self.data_scale).reshape(-1, num_hypotheses, joints, 3)
             yield rows, (poses - poses[..., :1, :]).cpu()
