@@ -6,6 +6,8 @@ rendered from every JSON file present, so no number is typed by hand.
 
     python benchmarks/paper_tables.py --tables t1,t2,t5,t6,t7,t15 --every 64 [--checkpoint MODEL]
     python benchmarks/paper_tables.py --render-only
+
+The rendered tables replace the block between the markers in docs/RESULTS.md.
 """
 
 import argparse
@@ -71,8 +73,13 @@ TABLES = {
 }
 
 
+CMU_EVERY = 16  # 508 of the 8,076 CMU poses
+
+
 def dataset(name: str, every: int):
-    data = load_bundled().select_split("test") if name == "bundled" else load_pose_npz(CMU)
+    if name == "cmu":
+        return load_pose_npz(CMU).every(CMU_EVERY)
+    data = load_bundled().select_split("test")
     return data.every(every) if every > 1 else data
 
 
@@ -104,8 +111,9 @@ def render(results_dir: Path = RESULTS) -> str:
         table = json.loads(path.read_text())
         total = sum(r["wall_seconds"] for r in table["rows"])
         s = table["sampler"]
-        parts.append(f"### {table['title']}\n\n{table['inputs']} inputs ({table['data']} test split, every "
-                     f"{table['every']}th pose); sampler {s['name']} x {s['steps']} steps ({s['schedule']}, "
+        subset = (f"CMU, every {CMU_EVERY}th pose of each take" if table["data"] == "cmu"
+                  else f"bundled test split, every {table['every']}th pose of each take")
+        parts.append(f"### {table['title']}\n\n{table['inputs']} inputs ({subset}); sampler {s['name']} x {s['steps']} steps ({s['schedule']}, "
                      f"{'bf16' if s['bf16'] else 'fp32'}); {table['hardware']}; wall time {total:.0f} s.\n\n"
                      f"`{table['command']}`\n")
         header = "| row | " + " | ".join(table["columns"]) + " |"
@@ -115,6 +123,18 @@ def render(results_dir: Path = RESULTS) -> str:
             lines.append(f"| {row['label']} | " + " | ".join(cells) + " |")
         parts.append("\n".join(lines) + f"\n\n{table['paper']}\n")
     return "\n".join(parts)
+
+
+REPORT = ROOT / "docs" / "RESULTS.md"
+START, END = "<!-- tables:start -->", "<!-- tables:end -->"
+
+
+def write_report(markdown: str, report: Path = REPORT) -> None:
+    """Replace the generated block between the START and END markers of docs/RESULTS.md."""
+    text = report.read_text()
+    head, _, rest = text.partition(START)
+    _, _, tail = rest.partition(END)
+    report.write_text(f"{head}{START}\n{markdown}\n{END}{tail}")
 
 
 def main():
@@ -134,7 +154,9 @@ def main():
         for table_id in args.tables.split(","):
             table = run_table(prior, table_id, args.every, args.checkpoint)
             (RESULTS / f"{table_id}.json").write_text(json.dumps(table, indent=1))
-    print(render())
+    markdown = render()
+    write_report(markdown)
+    print(markdown)
 
 
 if __name__ == "__main__":
