@@ -63,21 +63,21 @@ def gaussian_poses():
     return GaussianPoses()
 
 
+def _trained(tmp_path_factory, poses: GaussianPoses, strategy: str):
+    from gfpose.train import train
+    out = tmp_path_factory.mktemp(strategy)
+    torch.manual_seed(0)
+    train(small_config(strategy), poses.poseset(20000), out, torch.device("cpu"), progress=False)
+    return out / "model.safetensors"
+
+
 @pytest.fixture(scope="session")
 def unconditional_model(tmp_path_factory, gaussian_poses):
-    """Path of a small model trained on GaussianPoses with the condition always masked (HPJ-T00)."""
-    from gfpose.train import train
-    out = tmp_path_factory.mktemp("uncond")
-    torch.manual_seed(0)
-    train(small_config("HPJ-T00"), gaussian_poses.poseset(20000), out, torch.device("cpu"), progress=False)
-    return out / "model.safetensors"
+    """A small model trained on GaussianPoses with the condition always masked (HPJ-T00)."""
+    return _trained(tmp_path_factory, gaussian_poses, "HPJ-T00")
 
 
 @pytest.fixture(scope="session")
 def conditional_model(tmp_path_factory, gaussian_poses):
-    """Path of a small model trained on GaussianPoses always conditioned on its 2D keypoints (HPJ-000)."""
-    from gfpose.train import train
-    out = tmp_path_factory.mktemp("cond")
-    torch.manual_seed(0)
-    train(small_config("HPJ-000"), gaussian_poses.poseset(20000), out, torch.device("cpu"), progress=False)
-    return out / "model.safetensors"
+    """A small model trained on GaussianPoses always conditioned on its 2D keypoints (HPJ-000)."""
+    return _trained(tmp_path_factory, gaussian_poses, "HPJ-000")
