@@ -71,7 +71,8 @@ def measure(count: int, hypotheses: int) -> dict:
     started = time.time()
     evaluate(prior, data, "estimate", hypotheses, progress=False)
     return {"inputs": count, "baseline_mb": round(before, 1), "peak_mb": round(peak_rss_mb(), 1),
-            "all_at_once_mb": round(count * hypotheses * 17 * 3 * 4 / 2**20, 1), "seconds": round(time.time() - started, 1)}
+            "all_at_once_mb": round(count * hypotheses * 17 * 3 * 4 / 2**20, 1),
+            "seconds": round(time.time() - started, 1)}
 
 
 def main() -> None:

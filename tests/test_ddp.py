@@ -1,7 +1,6 @@
 """More than one process: `torchrun --nproc_per_node=2 gfpose train` (DDP over gloo) takes the same
 steps as one process on the whole batch, and rows of work split by rank gather back in order."""
 
-import json
 import os
 import subprocess
 import sys
@@ -36,18 +35,13 @@ def test_two_ddp_processes_match_one_process(tmp_path, gaussian_poses):
 
     ddp, single = (load_train_state(tmp_path / run / STATE_FILE) for run in ("ddp", "single"))
     assert ddp["step"] == single["step"] == 2
-    ddp_log, single_log = (logged_losses(tmp_path / run) for run in ("ddp", "single"))
-    assert len(ddp_log) == 2 and ddp_log[0] != single_log[0]  # rank 0 alone logs, the loss of its half batch
+    assert len((tmp_path / "ddp" / "log.jsonl").read_text().splitlines()) == 2  # one group: rank 0 alone logs
     torch.manual_seed(CONFIG.train.seed)
     initial = ScoreNet(CONFIG.model).state_dict()
     moved = max((single["model"][k] - initial[k]).abs().max().item() for k in initial)
     difference = max(max_difference(ddp[part], single[part]) for part in ("model", "ema"))
     print(f"DDP vs single process after 2 steps: max |difference| {difference:.2e}, max |update| {moved:.2e}")
     assert difference < 1e-5 < moved
-
-
-def logged_losses(run):
-    return [json.loads(line)["loss"] for line in (run / "log.jsonl").read_text().splitlines()]
 
 
 def max_difference(a: dict, b: dict) -> float:

@@ -1,5 +1,6 @@
 """SIGKILL a `gfpose train` run after a checkpoint and rerun the same command: it resumes from the
-last checkpoint's step (not 0), reaches the final step, and the loss keeps falling."""
+last checkpoint's step (not 0), reaches the final step, and the loss keeps falling. A writer
+killed halfway through a checkpoint leaves the previous file whole."""
 
 import json
 import os
@@ -9,8 +10,9 @@ import sys
 import time
 
 import numpy as np
+import torch
 
-from gfpose.checkpoint import load_model, load_train_state
+from gfpose.checkpoint import load_model, load_train_state, save_train_state
 from gfpose.config import Config, ModelConfig, TrainConfig
 
 STEPS, CHECKPOINT_EVERY, LOG_EVERY = 600, 50, 10
@@ -70,3 +72,26 @@ def test_sigkilled_run_resumes_from_its_last_checkpoint(tmp_path, gaussian_poses
     first, resumed, last = np.mean(losses[:5]), np.mean(losses[restart:restart + 5]), np.mean(losses[-5:])
     assert resumed < 0.8 * first and last < resumed, (first, resumed, last)
     assert not list(run.glob(".*.tmp"))
+
+
+HALF_WRITE = """
+import os, signal
+from gfpose.checkpoint import atomic_write
+
+def half(tmp):
+    open(tmp, "wb").write(b"PK half a checkpoint")
+    os.kill(os.getpid(), signal.SIGKILL)
+
+atomic_write({path!r}, half)
+"""
+
+
+def test_sigkill_in_the_middle_of_a_write_keeps_the_last_good_file(tmp_path):
+    path = tmp_path / "train_state.pt"
+    save_train_state(path, {"step": 1})
+    killed = subprocess.run([sys.executable, "-c", HALF_WRITE.format(path=str(path))],
+                            env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert killed.returncode == -signal.SIGKILL
+    assert torch.load(path)["step"] == 1 and len(list(tmp_path.glob(".train_state.pt.*.tmp"))) == 1
+    save_train_state(path, {"step": 2})  # the next write clears what the killed one left
+    assert [p.name for p in tmp_path.iterdir()] == ["train_state.pt"] and torch.load(path)["step"] == 2

@@ -22,7 +22,7 @@ from gfpose.prior import PosePrior
 from gfpose.skeleton import H36M_JOINTS
 from conftest import small_config
 
-FAST = dict(name="em", steps=3)
+FAST = dict(name="em", steps=3, schedule="uniform", bf16=False)
 
 # A standing person, H36M-17 order, mm, z up (hand-made; bones 110-450 mm).
 STANDING = np.array([[0, 0, 0], [-130, 0, 0], [-130, 0, -450], [-130, 0, -850], [130, 0, 0],
@@ -71,7 +71,8 @@ BAD_CALLS = {
     "empty list": (lambda p: p.denoise([]), r"poses: empty"),
     "ragged list": (lambda p: p.complete([[1.0, 2.0, 3.0], [4.0]]), r"pose: cannot be read as an array"),
     "inf": (lambda p: p.estimate(np.where(KEYPOINTS > 600, np.inf, KEYPOINTS)), r"keypoints_2d: contains inf"),
-    "float32 overflow": (lambda p: p.complete(STANDING.astype(np.float64) * 1e38), r"pose: values up to 8.5e\+40 overflow"),
+    "float32 overflow": (lambda p: p.complete(STANDING.astype(np.float64) * 1e38),
+                         r"pose: values up to 8.5e\+40 overflow"),
     "huge values": (lambda p: p.denoise(STANDING * 1e4), r"poses: values up to 8.5e\+06, implausibly large"),
     "all joints NaN": (lambda p: p.estimate(np.stack([KEYPOINTS, KEYPOINTS * np.nan])),
                        r"keypoints_2d: every joint is missing in pose\(s\) \[1\]"),
@@ -121,17 +122,23 @@ def test_nan_and_zero_confidence_are_the_same_missing_joint(prior):
     assert not np.array_equal(by_nan, prior.estimate(kp, num_hypotheses=2, seed=5))  # the mask matters
 
 
-def test_missing_3d_joints_are_completed_and_observed_ones_kept(prior):
-    partial = with_nan(two(STANDING + [100.0, 2000.0, 4000.0]), 13)  # camera frame: re-rooted per pose
-    partial[1, 0] = np.nan
-    partial[1] -= STANDING[0] + [100.0, 2000.0, 4000.0]  # pose without pelvis given root-relative
-    out = prior.complete(partial, num_hypotheses=3, mode="both", seed=1)
-    assert out.shape == (2, 3, 17, 3) and np.isfinite(out).all()
+def test_missing_3d_joints_are_completed_wherever_the_pose_stands(prior):
+    partial = with_nan(two(STANDING), 13)
+    partial[1, 0] = np.nan  # no pelvis: given root-relative
+    moved = partial.copy()
+    moved[0] += [100.0, 2000.0, 4000.0]  # camera frame: the pelvis is known, so the pose is re-rooted
+    for mode in ("conditional", "both"):
+        out = prior.complete(partial, num_hypotheses=3, mode=mode, seed=1)
+        assert out.shape == (2, 3, 17, 3) and np.isfinite(out).all()
+        np.testing.assert_allclose(prior.complete(moved, num_hypotheses=3, mode=mode, seed=1), out, atol=1e-3)
     observed = ~np.isnan(partial[0, :, 0])
     np.testing.assert_allclose(out[0][:, observed], np.broadcast_to(STANDING[observed], (3, 16, 3)), atol=1e-2)
 
 
 # --- file loaders ---------------------------------------------------------------------------
+
+SIZE = [1000, 1000]
+
 
 def npz(path, **arrays):
     np.savez(path, **arrays)
@@ -151,19 +158,20 @@ BAD_FILES = {
     "frame text": ("p.npz", dict(poses_3d=STANDING[None], frame=np.array(["a"])), r"p.npz: frame holds .*'a'"),
     "pose kp normalised": ("p.npz", dict(poses_3d=STANDING[None], keypoints_2d=KEYPOINTS[None] / 1000),
                            r"p.npz: keypoints_2d: .*expected pixels"),
-    "pose image text": ("p.npz", dict(poses_3d=STANDING[None], keypoints_2d=KEYPOINTS[None], image_size=np.array(["a", "b"])),
+    "pose image text": ("p.npz", dict(poses_3d=STANDING[None], keypoints_2d=KEYPOINTS[None], image_size=["a", "b"]),
                         r"p.npz: image_size: expected real numbers"),
-    "kp text": ("k.npz", dict(keypoints_2d=KEYPOINTS[None].astype(str), image_size=[1000, 1000]), r"k.npz: keypoints_2d.*<U"),
-    "kp inf": ("k.npz", dict(keypoints_2d=np.where(KEYPOINTS > 600, np.inf, KEYPOINTS)[None], image_size=[1000, 1000]),
+    "kp text": ("k.npz", dict(keypoints_2d=KEYPOINTS[None].astype(str), image_size=SIZE), r"k.npz: keypoints_2d.*<U"),
+    "kp inf": ("k.npz", dict(keypoints_2d=np.where(KEYPOINTS > 600, np.inf, KEYPOINTS)[None], image_size=SIZE),
                r"k.npz: keypoints_2d: contains inf"),
-    "kp empty": ("k.npz", dict(keypoints_2d=np.zeros((0, 17, 2)), image_size=[1000, 1000]), r"k.npz: keypoints_2d: empty"),
-    "kp all missing": ("k.npz", dict(keypoints_2d=KEYPOINTS[None], confidence=np.zeros((1, 17)), image_size=[1000, 1000]),
+    "kp empty": ("k.npz", dict(keypoints_2d=np.zeros((0, 17, 2)), image_size=SIZE), r"k.npz: keypoints_2d: empty"),
+    "kp all missing": ("k.npz", dict(keypoints_2d=KEYPOINTS[None], confidence=np.zeros((1, 17)), image_size=SIZE),
                        r"k.npz: keypoints_2d: every joint is missing"),
     "kp confidence text": ("k.npz", dict(keypoints_2d=KEYPOINTS[None], confidence=np.full((1, 17), "hi"),
-                                         image_size=[1000, 1000]), r"k.npz: confidence: expected real numbers"),
+                                         image_size=SIZE), r"k.npz: confidence: expected real numbers"),
     "kp image text": ("k.npz", dict(keypoints_2d=KEYPOINTS[None], image_size=["w", "h"]), r"k.npz: image_size.*<U"),
-    "kp image inf": ("k.npz", dict(keypoints_2d=KEYPOINTS[None], image_size=[np.inf, 1000]), r"k.npz: image_size: has inf"),
-    "kp normalised": ("k.npz", dict(keypoints_2d=KEYPOINTS[None] / 1000, image_size=[1000, 1000]),
+    "kp image inf": ("k.npz", dict(keypoints_2d=KEYPOINTS[None], image_size=[np.inf, 1000]),
+                     r"k.npz: image_size: has inf"),
+    "kp normalised": ("k.npz", dict(keypoints_2d=KEYPOINTS[None] / 1000, image_size=SIZE),
                       r"k.npz: keypoints_2d: .*expected pixels"),
 }
 
@@ -211,7 +219,8 @@ Frame Time: 0.04
 0 90 0 0 0 0 0 0 0
 %s 90 0 0 0 0 0 30 0
 """
-CHAIN_RIG = Rig(name="chain", joints={name: ("Hips",) if name in H36M_JOINTS[:7] else ("Chest",) for name in H36M_JOINTS})
+CHAIN_RIG = Rig(name="chain", joints={name: ("Hips",) if name in H36M_JOINTS[:7] else ("Chest",)
+                                      for name in H36M_JOINTS})
 
 
 @pytest.mark.parametrize("value", ["nan", "inf", "1e400"])
@@ -234,9 +243,9 @@ def test_bvh_chain_loads_in_mm_z_up(tmp_path):
 # --- command line -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("task, arrays, message", [
-    ("estimate", dict(keypoints_2d=KEYPOINTS[None] / 1000, image_size=[1000, 1000]), r"in.npz: keypoints_2d: .*pixels"),
+    ("estimate", dict(keypoints_2d=KEYPOINTS[None] / 1000, image_size=SIZE), r"in.npz: keypoints_2d: .*pixels"),
     ("complete", dict(poses_3d=STANDING[None] / 1000), r"pose: median bone length .*metres"),
-    ("complete", dict(keypoints_2d=KEYPOINTS[None], confidence=np.zeros((1, 17)), image_size=[1000, 1000]),
+    ("complete", dict(keypoints_2d=KEYPOINTS[None], confidence=np.zeros((1, 17)), image_size=SIZE),
      r"in.npz: keypoints_2d: every joint is missing"),
     ("denoise", dict(poses_3d=with_nan(STANDING)[None]), r"poses: 1 joints are NaN"),
 ])
@@ -260,9 +269,10 @@ def test_cli_reports_bad_arguments(tmp_path, model_path, capsys, extra, message)
 
 
 def test_cli_complete_accepts_2d_npz(tmp_path, model_path):
-    source = npz(tmp_path / "kp.npz", keypoints_2d=with_nan(KEYPOINTS)[None], image_size=[1000, 1000])
+    source = npz(tmp_path / "kp.npz", keypoints_2d=with_nan(KEYPOINTS)[None], image_size=SIZE)
     out = tmp_path / "out.npz"
-    assert main(["complete", str(source), "-o", str(out), "--checkpoint", str(model_path), "--steps", "3", "-S", "2"]) == 0
+    assert main(["complete", str(source), "-o", str(out), "--checkpoint", str(model_path), "--steps", "3",
+                 "-S", "2"]) == 0
     hyps = np.load(out)["hypotheses"]
     assert hyps.shape == (1, 2, 17, 3) and np.isfinite(hyps).all()
 

@@ -96,10 +96,11 @@ def cmd_estimate(args):
 
 
 def cmd_complete(args):
-    arrays = _read_input(args.input, "poses_3d") if args.input.endswith(".npz") else None
-    prior = _load_prior(args, args.checkpoint)
-    if arrays is None or "poses_3d" not in arrays:
+    from gfpose.data.posefile import read_npz
+    arrays = read_npz(args.input) if args.input.endswith(".npz") else {}
+    if "poses_3d" not in arrays:
         return cmd_estimate(args)
+    prior = _load_prior(args, args.checkpoint)
     hyps = prior.complete(arrays["poses_3d"], num_hypotheses=args.hypotheses, mode=args.mode, seed=args.seed)
     _save_npz(args.output, hypotheses=hyps, poses_3d_partial=arrays["poses_3d"])
 
@@ -254,7 +255,7 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
-    except (InputError, ValueError, FileNotFoundError) as err:
+    except (InputError, ValueError, OSError) as err:
         print(f"gfpose {args.command}: error: {err}", file=sys.stderr)
         return 2
     return 0

@@ -124,7 +124,7 @@ def evaluate(prior, poseset, task: str = "estimate", num_hypotheses: int = 1, no
         cond = condition_from_2d(keypoints, inputs.image_size)
 
     counts = sorted({k for k in (1, 10, num_hypotheses) if k <= num_hypotheses})
-    per_sample: dict[str, list] = {}
+    per_sample: dict[str, np.ndarray] = {}  # filled in place: nothing allocated per chunk outlives it
     bar = tqdm(total=count, disable=not progress, desc=task, unit="pose")
     for rows, hyps in sampler.iter_hypotheses(cond, num_hypotheses, seed=seed, **kwargs):
         gt = inputs.poses[rows]
@@ -136,10 +136,12 @@ def evaluate(prior, poseset, task: str = "estimate", num_hypotheses: int = 1, no
         else:
             values = _hypothesis_metrics(hyps, gt, counts)
         for name, value in values.items():
-            per_sample.setdefault(name, []).append(value.numpy())
+            if name not in per_sample:
+                per_sample[name] = np.empty(count, dtype=value.numpy().dtype)
+            per_sample[name][rows] = value.numpy()
         bar.update(len(gt))
     bar.close()
-    table = metrics.per_action_table({k: np.concatenate(v) for k, v in per_sample.items()}, inputs.actions)
+    table = metrics.per_action_table(per_sample, inputs.actions)
     settings = sampler.settings
     return {"task": task, "count": count, "hypotheses": num_hypotheses, "noise_2d_px": noise_2d,
             "missing": missing, "mode": mode, "noise_3d": noise_3d if task == "denoise" else None,

@@ -18,8 +18,8 @@ from gfpose.runtime import resolve_device
 from gfpose.sde import SubVPSDE
 from gfpose.skeleton import NUM_JOINTS
 from gfpose.tasks import Sampler, SamplerSettings
-from gfpose.validation import (check_count, check_image_size, check_keypoints_px, check_poses_mm,
-                               check_start_time)
+from gfpose.validation import (check_2d_input, check_choice, check_count, check_poses_mm, check_seed,
+                               check_start_time, coordinate_dims)
 
 PRETRAINED_FILE = "gfpose_bandai_u3d.safetensors"
 # The fast default measured in benchmarks/sampling.py (docs/RESULTS.md): the stochastic
@@ -27,6 +27,7 @@ PRETRAINED_FILE = "gfpose_bandai_u3d.safetensors"
 # PAPER_SAMPLER in gfpose.tasks is Alg. 1 with 1000 steps.
 DEFAULT_SAMPLER = SamplerSettings(name="sde-dpm2m", steps=25, schedule="quadratic", bf16=True)
 DEFAULT_IMAGE_SIZE = (1000, 1000)
+COMPLETION_MODES = ("conditional", "imputation", "both")
 
 
 class PosePrior:
@@ -66,32 +67,32 @@ class PosePrior:
     def estimate(self, keypoints_2d, image_size=DEFAULT_IMAGE_SIZE, num_hypotheses: int = 1,
                  confidence=None, seed: int = 0) -> np.ndarray:
         """2D keypoints (N, 17, 2) px (NaN or confidence 0 = missing) -> (N, S, 17, 3) mm hypotheses."""
-        keypoints = check_keypoints_px(keypoints_2d, confidence=confidence)
-        size = check_image_size(image_size, len(keypoints))
+        keypoints, size = check_2d_input(keypoints_2d, image_size, confidence)
         count = check_count(num_hypotheses, "num_hypotheses")
-        return self.sampler.estimate(torch.from_numpy(keypoints), torch.from_numpy(size), count, seed).numpy()
+        return self.sampler.estimate(torch.from_numpy(keypoints), torch.from_numpy(size), count,
+                                     check_seed(seed)).numpy()
 
     def complete(self, pose, image_size=DEFAULT_IMAGE_SIZE, num_hypotheses: int = 1, mode: str = "both",
                  seed: int = 0) -> np.ndarray:
         """Partial 2D (N, 17, 2) px or root-relative 3D (N, 17, 3) mm, NaN = missing -> (N, S, 17, 3) mm."""
-        dims = np.shape(pose)[-1] if np.ndim(pose) >= 2 else None
-        if dims == 2:
+        if coordinate_dims(pose, "pose") == 2:
             return self.estimate(pose, image_size, num_hypotheses, seed=seed)
         partial = check_poses_mm(pose, "pose")
-        if not np.isnan(partial[:, 0]).any():
-            partial = partial - partial[:, :1]
+        rooted = ~np.isnan(partial[:, 0, 0])
+        partial[rooted] -= partial[rooted, :1]
         count = check_count(num_hypotheses, "num_hypotheses")
-        return self.sampler.complete_3d(torch.from_numpy(partial), count, mode, seed).numpy()
+        mode = check_choice(mode, "mode", COMPLETION_MODES)
+        return self.sampler.complete_3d(torch.from_numpy(partial), count, mode, check_seed(seed)).numpy()
 
     def denoise(self, poses, t0: float = 0.05, seed: int = 0) -> np.ndarray:
         """Noisy 3D poses (N, 17, 3) mm -> denoised root-relative (N, 17, 3) mm, starting at time t0."""
         noisy = check_poses_mm(poses, "poses", allow_missing=False)
         noisy = noisy - noisy[:, :1]
-        return self.sampler.denoise(torch.from_numpy(noisy), check_start_time(t0), seed).numpy()
+        return self.sampler.denoise(torch.from_numpy(noisy), check_start_time(t0), check_seed(seed)).numpy()
 
     def generate(self, count: int, seed: int = 0) -> np.ndarray:
         """(count, 17, 3) mm poses drawn from the unconditional prior."""
-        return self.sampler.generate(check_count(count, "count"), NUM_JOINTS, seed).numpy()
+        return self.sampler.generate(check_count(count, "count"), NUM_JOINTS, check_seed(seed)).numpy()
 
 
 def pretrained_path() -> Path:

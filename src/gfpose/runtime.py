@@ -38,6 +38,14 @@ def init_distributed(device: torch.device) -> tuple[int, int]:
     return rank, size
 
 
+def close_distributed() -> None:
+    """Wait for every rank, then leave the process group: a process that exits while still in a
+    gloo group can abort ("terminate called without an active exception") and fail the launch."""
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
+
+
 def local_device(device: torch.device) -> torch.device:
     """On a multi-GPU run each rank uses the GPU of its LOCAL_RANK."""
     if device.type == "cuda" and world()[1] > 1:
@@ -70,7 +78,7 @@ def gather_rows(tensor: torch.Tensor) -> torch.Tensor:
     Ranks may hold different numbers of rows, zero included; the other dims must agree. Rows are
     padded to the longest share for all_gather (tensors on the GPU under NCCL).
     """
-    rank, size = group()
+    size = group()[1]
     if size == 1:
         return tensor
     counts = [torch.zeros(1, dtype=torch.int64, device=tensor.device) for _ in range(size)]
@@ -88,9 +96,10 @@ def gather_row_arrays(arrays: dict) -> dict:
 
     A rank with no rows may pass {}: names come from the ranks that have them.
     """
-    if group()[1] == 1:
+    size = group()[1]
+    if size == 1:
         return arrays
-    shares = [None] * group()[1]
+    shares = [None] * size
     dist.all_gather_object(shares, arrays)
     names = dict.fromkeys(name for share in shares for name in share)
     return {name: np.concatenate([share[name] for share in shares if name in share]) for name in names}

@@ -21,7 +21,7 @@ from gfpose.checkpoint import load_train_state, save_model, save_train_state
 from gfpose.config import Config
 from gfpose.losses import dsm_loss
 from gfpose.network import ScoreNet
-from gfpose.runtime import init_distributed, local_device, rank_slice
+from gfpose.runtime import close_distributed, init_distributed, local_device, rank_slice
 from gfpose.sde import SubVPSDE
 
 MODEL_FILE = "model.safetensors"
@@ -84,8 +84,7 @@ def train(config: Config, data, out_dir, device: torch.device, progress: bool = 
         if rank == 0 and (step % cfg.checkpoint_every == 0 or step == cfg.steps):
             save_checkpoint(out_dir, config, net, ema, optimizer, step)
     bar.close()
-    if world_size > 1:
-        torch.distributed.barrier()
+    close_distributed()
     return {"step": step, "loss": loss_value, "seconds": time.time() - started}
 
 

@@ -42,13 +42,14 @@ def as_numbers(value, name: str, allow_bool: bool = False) -> np.ndarray:
 def as_pose_array(value, name: str, dims: int, allow_missing: bool = True) -> np.ndarray:
     """(J, dims) or (N, J, dims) numeric array-like -> float32 (N, J, dims), NaN on missing joints."""
     array = as_numbers(value, name)
+    shape = array.shape
     if array.size == 0:
-        raise InputError(f"{name}: empty (shape {array.shape}); expected at least one pose")
+        raise InputError(f"{name}: empty (shape {shape}); expected at least one pose")
     if array.ndim == 2:
         array = array[None]
     if array.ndim != 3 or array.shape[1:] != (NUM_JOINTS, dims):
         raise InputError(f"{name}: expected shape (N, {NUM_JOINTS}, {dims}) or ({NUM_JOINTS}, {dims}) "
-                         f"in H36M-17 joint order, got {np.shape(value)}")
+                         f"in H36M-17 joint order, got {shape}")
     if np.isinf(array).any():
         raise InputError(f"{name}: contains inf; use NaN to mark a missing joint")
     largest = np.nanmax(np.abs(array), initial=0)
@@ -127,9 +128,9 @@ def check_confidence(value, count: int, name: str = "confidence") -> np.ndarray:
     """(N, 17) or, for one pose, (17,) scores (bool allowed) -> float32 (N, 17)."""
     conf = as_numbers(value, name, allow_bool=True)
     if conf.shape == (NUM_JOINTS,) and count == 1:
-        conf = conf[None]
+        return conf[None]
     if conf.shape != (count, NUM_JOINTS):
-        raise InputError(f"{name}: expected shape ({count}, {NUM_JOINTS}), got {np.shape(value)}")
+        raise InputError(f"{name}: expected shape ({count}, {NUM_JOINTS}), got {conf.shape}")
     return conf
 
 
@@ -139,9 +140,9 @@ def check_image_size(value, count: int, name: str = "image_size") -> np.ndarray:
     if size.shape == (2,):
         size = np.broadcast_to(size, (count, 2)).copy()
     if size.shape != (count, 2):
-        raise InputError(f"{name}: expected (w, h) or ({count}, 2) pixels, got shape {np.shape(value)}")
-    if not (np.isfinite(size).all() and (size >= MIN_IMAGE_PX).all() and (size <= MAX_ABS).all()):
-        bad = size[~((size >= MIN_IMAGE_PX) & (size <= MAX_ABS))].ravel()
+        raise InputError(f"{name}: expected (w, h) or ({count}, 2) pixels, got shape {size.shape}")
+    bad = size[~((size >= MIN_IMAGE_PX) & (size <= MAX_ABS))]  # NaN fails both comparisons
+    if bad.size:
         raise InputError(f"{name}: has {bad[0]:.3g}; expected pixels between {MIN_IMAGE_PX:.0f} and {MAX_ABS:.0g}")
     return size
 

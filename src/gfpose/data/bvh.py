@@ -28,6 +28,7 @@ from gfpose.data.posefile import y_up_to_z_up
 from gfpose.data.rigs import Rig
 from gfpose.errors import InputError
 from gfpose.skeleton import H36M_JOINTS
+from gfpose.validation import check_finite_poses
 
 
 def _check_complete(path: Path) -> None:
@@ -85,4 +86,4 @@ def load_bvh(path: str | Path, rig: Rig) -> np.ndarray:
     out *= rig.unit_to_mm
     if rig.up_axis == "y":
         out = y_up_to_z_up(out)
-    return out.astype(np.float32)
+    return check_finite_poses(out, f"{path}: poses")

@@ -24,6 +24,7 @@ import numpy as np
 from gfpose.data.posefile import read_npz
 from gfpose.errors import InputError
 from gfpose.skeleton import NUM_JOINTS
+from gfpose.validation import as_numbers, check_2d_input, check_confidence
 
 LAYOUTS = ("h36m", "coco")
 
@@ -71,23 +72,21 @@ def coco_to_h36m(kp: np.ndarray, conf: np.ndarray | None = None
     return out, conf
 
 
-def _check(path: Path, kp: np.ndarray, conf, size, layout: str) -> Keypoints2D:
+def _check(path: Path, kp, conf, size, layout: str) -> Keypoints2D:
+    kp = as_numbers(kp, f"{path}: keypoints_2d")
     if kp.ndim != 3 or kp.shape[1:] != (NUM_JOINTS, 2):
         raise InputError(f"{path}: keypoints have shape {kp.shape}; expected (N, {NUM_JOINTS}, 2) px")
     n = len(kp)
-    if conf is not None and conf.shape != (n, NUM_JOINTS):
-        raise InputError(f"{path}: confidence has shape {conf.shape}; expected ({n}, {NUM_JOINTS})")
+    if conf is not None:
+        conf = check_confidence(conf, n, f"{path}: confidence")
     if layout not in LAYOUTS:
         raise InputError(f"{path}: layout is {layout!r}; expected one of {LAYOUTS}")
     if size is None:
         raise InputError(f"{path}: no image_size; expected (w, h) px of the images the keypoints "
                          "come from (used to normalise them)")
-    size = np.asarray(size, dtype=np.float32)
-    if size.shape not in ((2,), (n, 2)) or not (size > 0).all():
-        raise InputError(f"{path}: image_size {size.tolist() if size.size < 5 else size.shape} "
-                         f"invalid; expected positive (w, h) or ({n}, 2)")
     kp, conf = coco_to_h36m(kp, conf) if layout == "coco" else mark_missing(kp, conf)
-    return Keypoints2D(kp, conf, np.broadcast_to(size, (n, 2)).copy())
+    kp, size = check_2d_input(kp, size, where=f"{path}: ")
+    return Keypoints2D(kp, conf, size)
 
 
 def _read_json(path: Path) -> dict:
@@ -100,7 +99,7 @@ def _read_json(path: Path) -> dict:
                     size=doc.get("image_size"), layout=doc.get("layout", "h36m"))
     except FileNotFoundError:
         raise InputError(f"{path}: file not found") from None
-    except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as e:
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError, OverflowError) as e:
         raise InputError(f"{path}: not keypoint JSON as documented in gfpose.data.keypoints "
                          f"({type(e).__name__}: {e})") from e
 
@@ -113,5 +112,5 @@ def load_keypoints(path: str | Path) -> Keypoints2D:
     z = read_npz(path)
     if "keypoints_2d" not in z:
         raise InputError(f"{path}: no 'keypoints_2d' array; found keys {sorted(z)}")
-    return _check(path, z["keypoints_2d"].astype(np.float32), z.get("confidence"),
+    return _check(path, z["keypoints_2d"], z.get("confidence"),
                   z.get("image_size"), str(z.get("layout", "h36m")))

@@ -23,6 +23,7 @@ import numpy as np
 
 from gfpose.data.poseset import PoseSet
 from gfpose.errors import InputError
+from gfpose.validation import as_numbers, as_pose_array, check_2d_input, positive_scalar
 
 DEFAULT_IMAGE_SIZE = (1000.0, 1000.0)
 _READ = {"poses_3d", "poses_3d_scale_mm", "subject", "action", "take", "frame", "split",
@@ -54,22 +55,21 @@ def load_pose_npz(path: str | Path) -> PoseSet:
     if "poses_3d" not in z:
         raise InputError(f"{path}: no 'poses_3d' array; found keys {sorted(z)}; "
                          "expected poses_3d (N, 17, 3) in mm")
-    poses = z["poses_3d"].astype(np.float32)
+    scale = 1.0
     if "poses_3d_scale_mm" in z:
-        poses *= np.float32(z["poses_3d_scale_mm"])
+        scale = positive_scalar(z["poses_3d_scale_mm"], f"{path}: poses_3d_scale_mm")
+    raw = as_numbers(z["poses_3d"], f"{path}: poses_3d")
+    poses = as_pose_array(raw * np.float32(scale), f"{path}: poses_3d", 3)
     up = str(z.get("up_axis", "z"))
     if up not in ("y", "z"):
         raise InputError(f"{path}: up_axis is {up!r}; expected 'z' or 'y'")
     if up == "y":
         poses = y_up_to_z_up(poses)
     n = len(poses)
-    kp = z.get("keypoints_2d")
-    size = None
-    if kp is not None:
-        size = z.get("image_size", np.array(DEFAULT_IMAGE_SIZE))
-        if size.shape not in ((2,), (n, 2)):
-            raise InputError(f"{path}: image_size has shape {size.shape}; expected (2,) or ({n}, 2)")
-        size = np.broadcast_to(size, (n, 2))
+    kp = size = None
+    if "keypoints_2d" in z:
+        kp, size = check_2d_input(z["keypoints_2d"], z.get("image_size", np.array(DEFAULT_IMAGE_SIZE)),
+                                  where=f"{path}: ")
     per_frame = {k: v for k, v in z.items() if k not in _READ and v.shape == (n,)}
     try:
         return PoseSet(

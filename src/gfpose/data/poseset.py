@@ -59,7 +59,7 @@ class PoseSet:
         self.poses_3d = p
         for name in _LABELS:
             setattr(self, name, self._column(name, getattr(self, name), n).astype(str))
-        self.frame = self._column("frame", self.frame, n).astype(np.int64)
+        self.frame = self._column("frame", self.frame, n, np.int64)
         self.extra = {k: self._column(k, v, n) for k, v in self.extra.items()}
         bad = sorted(set(self.split) - set(SPLITS))
         if bad:
@@ -80,11 +80,14 @@ class PoseSet:
             raise InputError("frame_kind 'camera' needs keypoints_2d (N, 17, 2) and image_size (N, 2)")
 
     @staticmethod
-    def _column(name: str, values, n: int) -> np.ndarray:
+    def _column(name: str, values, n: int, dtype=None) -> np.ndarray:
         a = np.asarray(values)
         if a.shape != (n,):
             raise InputError(f"{name} has shape {a.shape}; expected ({n},), one per pose")
-        return a
+        try:
+            return a if dtype is None else a.astype(dtype)
+        except (TypeError, ValueError, OverflowError):
+            raise InputError(f"{name} holds {a[0]!r}; expected {np.dtype(dtype).name} values") from None
 
     def __len__(self) -> int:
         return len(self.poses_3d)
