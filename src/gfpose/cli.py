@@ -120,12 +120,18 @@ def cmd_generate(args):
 def cmd_evaluate(args):
     from gfpose.evaluate import evaluate
     from gfpose.metrics import format_table
+    from gfpose.runtime import close_distributed, init_distributed, local_device
     prior = _load_prior(args, args.checkpoint)
+    rank, _ = init_distributed(prior.device)  # under torchrun each rank evaluates its share of chunks
+    prior = prior.to(local_device(prior.device))
     data = open_dataset(args.data, args.split, args.every, args.keypoints_2d)
     result = evaluate(prior, data, args.task, args.hypotheses, noise_2d=args.noise_2d, missing=args.missing,
                       mode=args.mode, noise_3d=args.noise_3d, t0=args.t0, seed=args.seed,
-                      progress=not args.json)
+                      progress=not args.json and rank == 0)
     result.update(checkpoint=args.checkpoint or "pretrained", data=args.data, split=args.split, every=args.every)
+    close_distributed()
+    if rank != 0:
+        return
     if args.json:
         print(json.dumps(result))
     else:

@@ -18,6 +18,7 @@ from gfpose.conditions import condition_from_2d, condition_from_3d
 from gfpose.data.cameras import camera_views, fixed_test_cameras
 from gfpose.data.noise2d import detector_noise
 from gfpose.masking import part_mask
+from gfpose.runtime import gather_row_arrays, local_rows
 from gfpose.score import Condition
 from gfpose.skeleton import NUM_JOINTS
 
@@ -124,9 +125,12 @@ def evaluate(prior, poseset, task: str = "estimate", num_hypotheses: int = 1, no
         cond = condition_from_2d(keypoints, inputs.image_size)
 
     counts = sorted({k for k in (1, 10, num_hypotheses) if k <= num_hypotheses})
+    per_chunk = sampler.chunk_size(num_hypotheses)
+    chunks = local_rows(-(-count // per_chunk))  # this rank's chunks (all of them in one process)
+    first, last = chunks.start * per_chunk, min(chunks.stop * per_chunk, count)
     per_sample: dict[str, np.ndarray] = {}  # filled in place: nothing allocated per chunk outlives it
-    bar = tqdm(total=count, disable=not progress, desc=task, unit="pose")
-    for rows, hyps in sampler.iter_hypotheses(cond, num_hypotheses, seed=seed, **kwargs):
+    bar = tqdm(total=last - first, disable=not progress, desc=task, unit="pose")
+    for rows, hyps in sampler.iter_hypotheses(cond, num_hypotheses, seed=seed, chunks=chunks, **kwargs):
         gt = inputs.poses[rows]
         if task == "denoise":
             values = {"P2 before": metrics.p_mpjpe(kwargs["start_mm"][rows], gt),
@@ -137,11 +141,11 @@ def evaluate(prior, poseset, task: str = "estimate", num_hypotheses: int = 1, no
             values = _hypothesis_metrics(hyps, gt, counts)
         for name, value in values.items():
             if name not in per_sample:
-                per_sample[name] = np.empty(count, dtype=value.numpy().dtype)
-            per_sample[name][rows] = value.numpy()
+                per_sample[name] = np.empty(last - first, dtype=value.numpy().dtype)
+            per_sample[name][rows.start - first:rows.stop - first] = value.numpy()
         bar.update(len(gt))
     bar.close()
-    table = metrics.per_action_table(per_sample, inputs.actions)
+    table = metrics.per_action_table(gather_row_arrays(per_sample), inputs.actions)
     settings = sampler.settings
     return {"task": task, "count": count, "hypotheses": num_hypotheses, "noise_2d_px": noise_2d,
             "missing": missing, "mode": mode, "noise_3d": noise_3d if task == "denoise" else None,

@@ -57,6 +57,11 @@ class PosePrior:
         """The model shipped with the package (trained on the bundled Bandai Namco motion)."""
         return cls.load(pretrained_path(), device, **sampler_settings)
 
+    def to(self, device) -> "PosePrior":
+        """The same model on another device (e.g. one rank's GPU under torchrun)."""
+        device = torch.device(device)
+        return PosePrior(self.sampler.net.to(device), self.config, device, self.sampler.settings)
+
     def with_sampler(self, **changes) -> "PosePrior":
         """A view of the same model with other sampler settings (name, steps, schedule, bf16)."""
         other = object.__new__(PosePrior)

@@ -70,18 +70,20 @@ class Sampler:
     @torch.inference_mode()
     def iter_hypotheses(self, cond: Condition, num_hypotheses: int, seed: int = 0,
                         start_mm: torch.Tensor | None = None, t_start: float = 1.0,
-                        observed_mm: torch.Tensor | None = None):
+                        observed_mm: torch.Tensor | None = None, chunks: slice = slice(None)):
         """Yield (input slice, poses (n, S, J, 3) mm) chunk by chunk, bounding memory.
 
         start_mm (N, J, 3): start from these poses at t_start instead of the prior (denoising).
         observed_mm (N, J, 3) with NaN where unobserved: impute those coordinates (Song et al.).
+        chunks: which of the chunks (chunk_size inputs each) to draw, e.g. one rank's share; each chunk's
+        noise depends on its index alone, so a split run draws exactly what one process would.
         """
         device = next(self.net.parameters()).device
         count, joints = len(cond), cond.values.shape[1]
-        per_chunk = max(1, self.settings.max_batch // num_hypotheses)
+        per_chunk = self.chunk_size(num_hypotheses)
         sampler = get_sampler(self.settings.name)
         times = time_grid(self.settings.steps, t_start, EPS, self.settings.schedule, self.sde)
-        for chunk_index, start in enumerate(range(0, count, per_chunk)):
+        for chunk_index, start in list(enumerate(range(0, count, per_chunk)))[chunks]:
             rows = slice(start, min(start + per_chunk, count))
             generator = torch.Generator(device=device).manual_seed(seed * 1_000_003 + chunk_index)
             chunk_cond = _to(cond[rows], device).repeat_interleave(num_hypotheses)
@@ -98,6 +100,10 @@ class Sampler:
             x = sampler(score_fn, self.sde, x, times, generator=generator, imputation=imputation)
             poses = model_to_poses(x.float(), self.data_scale).reshape(-1, num_hypotheses, joints, 3)
             yield rows, (poses - poses[..., :1, :]).cpu()
+
+    def chunk_size(self, num_hypotheses: int) -> int:
+        """Inputs per chunk: S hypotheses each, at most max_batch network rows."""
+        return max(1, self.settings.max_batch // num_hypotheses)
 
     def sample(self, cond: Condition, num_hypotheses: int, **kwargs) -> torch.Tensor:
         """All hypotheses, (N, S, J, 3) mm root-relative."""
