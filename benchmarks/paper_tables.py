@@ -104,9 +104,17 @@ def run_table(prior, table_id: str, every: int, checkpoint: str) -> dict:
             "hardware": f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads"}
 
 
+def render_sampling(path: Path) -> str:
+    """The sampler benchmark (benchmarks/sampling.py --json) as a fixed-width block."""
+    from sampling import format_rows  # benchmarks/ is on sys.path when this script runs
+    bench = json.loads(path.read_text())
+    return (f"### Tables 9 and 17 analogue: samplers, steps, precision (speed vs accuracy)\n\n"
+            f"`{bench['command']}`\n\n```\n{format_rows(bench['rows'], bench['inputs'], bench['hypotheses'])}\n```\n")
+
+
 def render(results_dir: Path = RESULTS) -> str:
-    """Markdown for every table JSON present: averages per row, then per-action detail."""
-    parts = []
+    """Markdown for every table JSON present: the average over actions of each row."""
+    parts = [render_sampling(results_dir / "sampling.json")] if (results_dir / "sampling.json").exists() else []
     for path in sorted(results_dir.glob("t*.json"), key=lambda p: int(p.stem[1:])):
         table = json.loads(path.read_text())
         total = sum(r["wall_seconds"] for r in table["rows"])

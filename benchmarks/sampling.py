@@ -10,6 +10,7 @@ the same run, and peak resident memory. Prints a table, or one JSON object with 
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -29,14 +30,14 @@ CONFIGS = [
     ("ode-heun", 12, "quadratic", False),
     ("dpm2m", 10, "logsnr", False),
     ("dpm2m", 20, "quadratic", False),
-    ("sde-dpm2m", 10, "logsnr", False),
     ("sde-dpm2m", 10, "quadratic", False),
+    ("sde-dpm2m", 15, "quadratic", False),
     ("sde-dpm2m", 25, "logsnr", False),
     ("sde-dpm2m", 25, "quadratic", False),
-    ("sde-dpm2m", 10, "quadratic", True),
     ("sde-dpm2m", 25, "quadratic", True),
-    ("sde-dpm2m", 10, "quadratic", "compiled"),
+    ("sde-dpm2m", 10, "quadratic", True),
     ("sde-dpm2m", 25, "quadratic", "compiled"),
+    ("sde-dpm2m", 10, "quadratic", "compiled"),
 ]
 
 
@@ -104,7 +105,7 @@ if __name__ == "__main__":
     configs = CONFIGS if args.only is None else [CONFIGS[0]] + [CONFIGS[int(i)] for i in args.only.split(",") if i != "0"]
     rows = run(args.checkpoint, args.inputs, args.hypotheses, configs, progress=args.progress)
     if args.json:
-        print(json.dumps({"inputs": args.inputs, "hypotheses": args.hypotheses,
-                          "threads": torch.get_num_threads(), "rows": rows}))
+        print(json.dumps({"inputs": args.inputs, "hypotheses": args.hypotheses, "threads": torch.get_num_threads(),
+                          "command": "python benchmarks/sampling.py " + " ".join(sys.argv[1:]), "rows": rows}))
     else:
         print(format_rows(rows, args.inputs, args.hypotheses))
