@@ -81,11 +81,11 @@ def run(checkpoint, inputs: int, hypotheses: int, configs, device: str = "cpu", 
     return rows
 
 
-def format_rows(rows, inputs, hypotheses) -> str:
+def format_rows(rows, inputs, hypotheses, threads) -> str:
     header = (f"{'sampler':10} {'steps':>5} {'sched':7} {'prec':12} {'NFE':>4} {'minP1':>6} {'minP2':>6} "
               f"{'P1 S=1':>7} {'meanP1':>7} {'>300mm%':>7} {'hyp/s':>8} {'speedup':>7} {'peakMB':>7}")
     lines = [f"Estimation on {inputs} bundled test inputs, S = {hypotheses} hypotheses, "
-             f"{torch.get_num_threads()} CPU threads", header]
+             f"{threads} CPU threads", header]
     for r in rows:
         lines.append(f"{r['sampler']:10} {r['steps']:5d} {r['schedule']:7} {r['precision']:12} {r['nfe']:4d} "
                      f"{r['minP1']:6.1f} {r['minP2']:6.1f} {r['P1_S1']:7.1f} {r['meanP1']:7.1f} "
@@ -108,4 +108,4 @@ if __name__ == "__main__":
         print(json.dumps({"inputs": args.inputs, "hypotheses": args.hypotheses, "threads": torch.get_num_threads(),
                           "command": "python benchmarks/sampling.py " + " ".join(sys.argv[1:]), "rows": rows}))
     else:
-        print(format_rows(rows, args.inputs, args.hypotheses))
+        print(format_rows(rows, args.inputs, args.hypotheses, torch.get_num_threads()))
