@@ -158,3 +158,12 @@ def test_format_table_layout():
     assert first.split()[-3:] == ["26.4", "23.1", "24.8"] and first.startswith("Ours (S=200)")
     assert second.split()[-3:] == ["40.0", "-", "40.0"]
     assert len({len(header), len(first), len(second)}) == 1
+
+
+def test_format_by_action_puts_actions_in_rows():
+    from gfpose.metrics import format_by_action
+    table = {"P1": {"walk-turn-left": 10.0, "walk-turn-right": 30.0, "Avg": 20.0}, "P2": {"walk-turn-left": 5.0,
+                                                                                           "walk-turn-right": 7.0, "Avg": 6.0}}
+    lines = format_by_action(table).splitlines()
+    assert lines[0].split() == ["P1", "P2"]
+    assert lines[1].split() == ["walk-turn-left", "10.0", "5.0"] and lines[3].split() == ["Avg", "20.0", "6.0"]

@@ -119,7 +119,7 @@ def cmd_generate(args):
 
 def cmd_evaluate(args):
     from gfpose.evaluate import evaluate
-    from gfpose.metrics import format_table
+    from gfpose.metrics import format_by_action
     from gfpose.runtime import close_distributed, init_distributed, local_device
     prior = _load_prior(args, args.checkpoint)
     rank, _ = init_distributed(prior.device)  # under torchrun each rank evaluates its share of chunks
@@ -137,7 +137,7 @@ def cmd_evaluate(args):
     else:
         title = (f"{args.task} on {args.data} ({args.split}, {result['count']} inputs, S={args.hypotheses}, "
                  f"{result['sampler']['name']} x {result['sampler']['steps']} steps, {result['seconds']} s)")
-        print(format_table(result["table"], title=title))
+        print(format_by_action(result["table"], title=title))
 
 
 def cmd_viz(args):

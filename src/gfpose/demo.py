@@ -9,7 +9,7 @@ from gfpose import viz
 from gfpose.data.bandai import load_bundled
 from gfpose.data.posefile import save_pose_npz
 from gfpose.evaluate import eval_inputs
-from gfpose.metrics import format_table, hypothesis_errors, per_action_table
+from gfpose.metrics import format_by_action, hypothesis_errors, per_action_table
 from gfpose.prior import PosePrior
 
 
@@ -28,7 +28,7 @@ def run_demo(out_dir, hypotheses: int = 50, count: int = 64, device: str = "auto
     table = per_action_table({
         f"P1 min S={hypotheses}": errors[1].min(1).values, f"P2 min S={hypotheses}": errors[2].min(1).values,
         "P1 S=1": errors[1][:, 0], "P1 mean over S": errors[1].mean(1)}, inputs.actions)
-    print(format_table(table, title="MPJPE (mm) per action, protocol 1 (P1) and 2 (P2)"))
+    print(format_by_action(table, title="MPJPE (mm) per action, protocol 1 (P1) and 2 (P2)"))
     out_dir.mkdir(parents=True, exist_ok=True)
     for i in range(min(3, count)):
         viz.save_hypotheses_figure(out_dir / f"hypotheses_{i}.png", inputs.keypoints[i], hyps[i], gt=inputs.poses[i])

@@ -151,3 +151,10 @@ def format_table(rows: Mapping[str, Mapping[str, float]], title: str = "", digit
     lines += ["".ljust(first) + "".join(" " + c[:col_width].rjust(width) for c in cols)]
     lines += [name.ljust(first) + "".join(" " + x.rjust(width) for x in line) for name, line in cells.items()]
     return "\n".join(lines)
+
+
+def format_by_action(table: Mapping[str, Mapping[str, float]], title: str = "", digits: int = 1) -> str:
+    """A per_action_table printed with actions as rows (full names) and metrics as columns."""
+    actions = dict.fromkeys(a for values in table.values() for a in values if a != "Avg")
+    rows = {a: {metric: values[a] for metric, values in table.items() if a in values} for a in [*actions, "Avg"]}
+    return format_table(rows, title=title, digits=digits, col_width=max(6, *(len(m) for m in table)))
