@@ -37,15 +37,17 @@ class Condition:
         return self.values.shape[0]
 
 
-def network_score_fn(net, sde, cond: Condition, bf16: bool = False):
+def network_score_fn(net, sde, cond: Condition, dtype: torch.dtype = torch.float32):
     """s(x, t) = net(x, t | c) / sigma(t); t is (B,) or (1,), one time shared by the batch.
 
-    With bf16=True the network runs under CPU/CUDA autocast in bfloat16; the SDE arithmetic
-    around it stays in the dtype of x.
+    `dtype` is the precision of the network's weights (e.g. bfloat16 for a copy made with
+    net.to(torch.bfloat16)): x and the condition are cast to it for the call, and the output back,
+    so the SDE arithmetic around the network stays in the dtype of x.
     """
+    values = cond.values.to(dtype)
+
     def score(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         t = torch.as_tensor(t, device=x.device, dtype=torch.float32).reshape(-1)
-        with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=bf16):
-            out = net(x, t, cond.values, cond.keep, cond.is_3d)
+        out = net(x.to(dtype), t, values, cond.keep, cond.is_3d)
         return out.to(x.dtype) / expand_like(sde.sigma(t), x)
     return score
