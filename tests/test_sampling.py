@@ -17,7 +17,7 @@ def exact_score(x, t):
 
 
 CASES = [("em", 500, "uniform"), ("pc", 300, "uniform"), ("ode-heun", 12, "uniform"),
-         ("dpm2m", 20, "logsnr"), ("sde-dpm2m", 25, "logsnr")]
+         ("dpm2m", 20, "logsnr"), ("sde-dpm2m", 25, "logsnr"), ("sde-dpm3m", 20, "quadratic")]
 
 
 @pytest.mark.parametrize("name, steps, schedule", CASES)
@@ -30,12 +30,14 @@ def test_sampler_reproduces_the_gaussian(name, steps, schedule):
     assert torch.allclose(out.var(0), VAR, rtol=0.12, atol=0.01), out.var(0)
 
 
-def test_wrong_probability_flow_factor_is_detected():
-    """The same check fails for an ODE that uses g^2 * score without the factor 1/2."""
+@pytest.mark.parametrize("name, steps, schedule", [("ode-heun", 12, "uniform"), ("sde-dpm3m", 20, "quadratic")])
+def test_wrong_score_factor_is_detected(name, steps, schedule):
+    """The same check fails for an ODE that uses g^2 * score without the factor 1/2, and for the
+    few-step default sampler given a score off by the same factor."""
     gen = torch.Generator().manual_seed(0)
     x = SDE.prior_sample((20000, 4), generator=gen)
     doubled = lambda x, t: 2 * exact_score(x, t)  # f - g^2 s == f - 1/2 g^2 (2 s)
-    out = get_sampler("ode-heun")(doubled, SDE, x, time_grid(12, 1.0, 1e-3, "uniform", SDE), generator=gen)
+    out = get_sampler(name)(doubled, SDE, x, time_grid(steps, 1.0, 1e-3, schedule, SDE), generator=gen)
     assert not torch.allclose(out.var(0), VAR, rtol=0.12, atol=0.01)
 
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from gfpose.errors import InputError
 
-SAMPLER_HELP = "sampler: em (Alg. 1), pc, ode-heun, dpm2m, sde-dpm2m"
+SAMPLER_HELP = "sampler: em (Alg. 1), pc, ode-heun, dpm2m, sde-dpm2m, sde-dpm3m"
 
 
 def open_dataset(spec: str, split: str = "all", every: int = 1, keypoints_2d: str | None = None):
@@ -105,10 +105,14 @@ def cmd_complete(args):
     _save_npz(args.output, hypotheses=hyps, poses_3d_partial=arrays["poses_3d"])
 
 
+def _start_time(text: str):
+    return text if text == "auto" else float(text)
+
+
 def cmd_denoise(args):
     arrays = _read_input(args.input, "poses_3d")
     prior = _load_prior(args, args.checkpoint)
-    clean = prior.denoise(arrays["poses_3d"], t0=args.t0, seed=args.seed)
+    clean = prior.denoise(arrays["poses_3d"], t0=args.t0, seed=args.seed, noise_mm=args.noise_mm)
     _save_npz(args.output, poses_3d=clean, poses_3d_noisy=arrays["poses_3d"])
 
 
@@ -214,6 +218,8 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--mode", default="both", choices=["conditional", "imputation", "both"])
         if name == "denoise":
             p.add_argument("--t0", type=float, default=0.05)
+            p.add_argument("--noise-mm", type=float, default=None,
+                           help="the noise's standard deviation per coordinate in mm, if known: sets t0 to match it")
         if name == "generate":
             p.add_argument("-n", "--count", type=int, default=100)
         p.set_defaults(func=func)
@@ -230,7 +236,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--missing", default="none", help="'joints:K' or 'parts:r_leg,l_leg'")
     p.add_argument("--mode", default="both", choices=["conditional", "imputation", "both"])
     p.add_argument("--noise-3d", default="gaussian:100", help="'gaussian:VAR_MM2' or 'uniform:HALF_WIDTH_MM'")
-    p.add_argument("--t0", type=float, default=0.05)
+    p.add_argument("--t0", type=_start_time, default=0.05,
+                   help="denoising start time, or 'auto' to match the noise of --noise-3d")
     p.add_argument("--json", action="store_true", help="print one JSON object with every figure")
     _add_sampler_args(p)
     p.set_defaults(func=cmd_evaluate)

@@ -79,6 +79,15 @@ def add_3d_noise(poses: torch.Tensor, spec: str, seed: int = 0) -> torch.Tensor:
     raise ValueError(f"noise spec {spec!r}: expected 'none', 'gaussian:VARIANCE_MM2' or 'uniform:HALF_WIDTH_MM'")
 
 
+def noise_std_mm(spec: str) -> float:
+    """Standard deviation per coordinate of the noise add_3d_noise adds for `spec`."""
+    kind, _, arg = spec.partition(":")
+    if kind == "none":
+        return 0.0
+    value = float(arg)
+    return value**0.5 if kind == "gaussian" else value / 3**0.5
+
+
 def _hypothesis_metrics(hyps: torch.Tensor, gt: torch.Tensor, counts) -> dict:
     """Per-sample metrics of (n, S, J, 3) hypotheses: best of the first k for each k in counts."""
     out = {}
@@ -94,9 +103,11 @@ def _hypothesis_metrics(hyps: torch.Tensor, gt: torch.Tensor, counts) -> dict:
 
 
 def evaluate(prior, poseset, task: str = "estimate", num_hypotheses: int = 1, noise_2d: float = 0.0,
-             missing: str = "none", mode: str = "both", noise_3d: str = "gaussian:100", t0: float = 0.05,
+             missing: str = "none", mode: str = "both", noise_3d: str = "gaussian:100", t0: float | str = 0.05,
              seed: int = 0, progress: bool = True) -> dict:
-    """Run one task over a PoseSet and return {'table': {row: {action: value}}, ...} (mm, %)."""
+    """Run one task over a PoseSet and return {'table': {row: {action: value}}, ...} (mm, %).
+
+    Denoising starts at t0, or with t0='auto' at the time whose SDE noise matches noise_3d."""
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}; expected one of {', '.join(TASKS)}")
     inputs = eval_inputs(poseset)
@@ -107,6 +118,8 @@ def evaluate(prior, poseset, task: str = "estimate", num_hypotheses: int = 1, no
     if task == "denoise":
         noisy = add_3d_noise(inputs.poses, noise_3d, seed)
         noisy = noisy - noisy[:, :1]
+        if t0 == "auto":
+            t0 = sampler.start_time_for_noise(noise_std_mm(noise_3d))
         cond = Condition.empty(count, NUM_JOINTS)
         kwargs = dict(start_mm=noisy, t_start=t0)
         num_hypotheses = 1

@@ -18,14 +18,14 @@ from gfpose.runtime import resolve_device
 from gfpose.sde import SubVPSDE
 from gfpose.skeleton import NUM_JOINTS
 from gfpose.tasks import Sampler, SamplerSettings
-from gfpose.validation import (check_2d_input, check_choice, check_count, check_poses_mm, check_seed,
-                               check_start_time, coordinate_dims)
+from gfpose.validation import (check_2d_input, check_choice, check_count, check_noise_mm, check_poses_mm,
+                               check_seed, check_start_time, coordinate_dims)
 
 PRETRAINED_FILE = "gfpose_bandai_u3d.safetensors"
-# The fast default measured in benchmarks/sampling.py (docs/RESULTS.md): the stochastic
-# DPM-Solver++(2M) with 25 steps on a grid uniform in sqrt(t), network in bfloat16.
+# The fast default measured in benchmarks/sampling.py (docs/RESULTS.md): DPM-Solver++(3M) with
+# eta = 0.8 noise, 20 steps on a grid uniform in sqrt(t), network in bfloat16.
 # PAPER_SAMPLER in gfpose.tasks is Alg. 1 with 1000 steps.
-DEFAULT_SAMPLER = SamplerSettings(name="sde-dpm2m", steps=25, schedule="quadratic", bf16=True)
+DEFAULT_SAMPLER = SamplerSettings(name="sde-dpm3m", steps=20, schedule="quadratic", bf16=True)
 DEFAULT_IMAGE_SIZE = (1000, 1000)
 COMPLETION_MODES = ("conditional", "imputation", "both")
 
@@ -89,11 +89,16 @@ class PosePrior:
         mode = check_choice(mode, "mode", COMPLETION_MODES)
         return self.sampler.complete_3d(torch.from_numpy(partial), count, mode, check_seed(seed)).numpy()
 
-    def denoise(self, poses, t0: float = 0.05, seed: int = 0) -> np.ndarray:
-        """Noisy 3D poses (N, 17, 3) mm -> denoised root-relative (N, 17, 3) mm, starting at time t0."""
+    def denoise(self, poses, t0: float = 0.05, seed: int = 0, noise_mm: float | None = None) -> np.ndarray:
+        """Noisy 3D poses (N, 17, 3) mm -> denoised root-relative (N, 17, 3) mm, starting at time t0.
+
+        noise_mm: the noise's standard deviation per coordinate, if known; then t0 is the time
+        whose SDE noise matches it (Sampler.start_time_for_noise) and the t0 argument is ignored.
+        """
         noisy = check_poses_mm(poses, "poses", allow_missing=False)
         noisy = noisy - noisy[:, :1]
-        return self.sampler.denoise(torch.from_numpy(noisy), check_start_time(t0), check_seed(seed)).numpy()
+        t0 = check_start_time(t0) if noise_mm is None else self.sampler.start_time_for_noise(check_noise_mm(noise_mm))
+        return self.sampler.denoise(torch.from_numpy(noisy), t0, check_seed(seed)).numpy()
 
     def generate(self, count: int, seed: int = 0) -> np.ndarray:
         """(count, 17, 3) mm poses drawn from the unconditional prior."""

@@ -11,6 +11,7 @@ A denoising run passes the noisy pose as x and a small start time as times[0] (T
 The samplers only call sde.drift / diffusion / alpha / sigma / log_snr, never branch on its type.
 """
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -114,43 +115,63 @@ def probability_flow_heun(score_fn, sde, x, times, *, generator=None, imputation
     return _finish(x, imputation)
 
 
-def dpm_solver_2m(score_fn, sde, x, times, *, generator=None, imputation=None, callback=None,
-                  stochastic: bool = False):
-    """DPM-Solver++(2M), an exponential integrator in log-SNR for the data prediction (Lu et al. 2022).
+def dpm_solver(score_fn, sde, x, times, *, generator=None, imputation=None, callback=None,
+               order: int = 2, eta: float = 0.0):
+    """DPM-Solver++ multistep (Lu et al. 2022): an exponential integrator in log-SNR for the data
+    prediction x0_hat = (x + sigma^2 s) / alpha, which the subVP kernel x(t) = alpha x0 + sigma z
+    (Eq. 9) makes exact for a constant x0_hat. With h = lambda(t_next) - lambda(t), h_eta = (1 + eta) h:
 
-    The subVP kernel x(t) = alpha x0 + sigma z (Eq. 9) makes the SDE a Gaussian-kernel diffusion,
-    so with x0_hat = (x + sigma^2 s) / alpha and h = lambda(t_next) - lambda(t):
-        deterministic:  x <- sigma'/sigma x - alpha' expm1(-h) D
-        stochastic:     x <- sigma'/sigma e^-h x - alpha' expm1(-2h) D + sigma' sqrt(-expm1(-2h)) z
-    where D is x0_hat (first step) or its second-order multistep extrapolation. The stochastic
-    form solves the reverse SDE (Eq. 5), the deterministic one the probability-flow ODE.
+        x <- sigma'/sigma e^(-eta h) x + alpha' phi_1 D + sigma' sqrt(1 - e^(-2 eta h)) z,
+        phi_1 = 1 - e^(-h_eta),
+
+    eta = 0 is the probability-flow ODE, eta = 1 the reverse SDE (Eq. 5); every eta in between
+    has the same marginals. D is x0_hat (order 1, the first step), with the second-order multistep
+    term phi_1 (x0_hat - x0_prev) / (2 r) (order 2, Lu et al.'s midpoint form), or with the
+    third-order term phi_2 d1 - phi_3 d2 from the last three x0_hat (order 3), r = h_prev / h.
     """
-    x0_prev, h_prev = None, None
+    if order not in (1, 2, 3):
+        raise ValueError(f"order must be 1, 2 or 3, got {order}")
+    history = []  # (x0_hat, h) of earlier steps, newest last
     for i in range(len(times) - 1):
         t, t_next = (torch.full((1,), float(v), device=x.device) for v in times[i:i + 2])
         alpha, sigma = expand_like(sde.alpha(t), x), expand_like(sde.sigma(t), x)
         alpha_n, sigma_n = expand_like(sde.alpha(t_next), x), expand_like(sde.sigma(t_next), x)
         h = float(sde.log_snr(times[i + 1]) - sde.log_snr(times[i]))
+        h_eta = (1 + eta) * h
+        phi_1 = -math.expm1(-h_eta)
         x0 = (x + sigma**2 * score_fn(x, t)) / alpha
-        d = x0
-        if x0_prev is not None:
-            r = h_prev / h
-            d = x0 + (x0 - x0_prev) / (2 * r)
-        if stochastic:
-            decay = torch.exp(torch.tensor(-h))
-            x = sigma_n / sigma * decay * x - alpha_n * torch.expm1(torch.tensor(-2 * h)) * d
-            if i < len(times) - 2:
-                noise = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
-                x = x + sigma_n * torch.sqrt(-torch.expm1(torch.tensor(-2 * h))) * noise
-        else:
-            x = sigma_n / sigma * x - alpha_n * torch.expm1(torch.tensor(-h)) * d
-        x0_prev, h_prev = x0, h
-        x = _after_step(x, i, t_next[0], sde, imputation, generator, callback)
+        x_next = sigma_n / sigma * math.exp(-eta * h) * x + alpha_n * phi_1 * x0
+        used = min(order - 1, len(history))
+        if used >= 1:
+            d1 = (x0 - history[-1][0]) * (h / history[-1][1])
+        if used == 1:
+            x_next = x_next + alpha_n * (0.5 * phi_1) * d1
+        elif used == 2:
+            r0, r1 = history[-1][1] / h, history[-2][1] / h
+            d1_prev = (history[-1][0] - history[-2][0]) / r1
+            phi_2 = 1 - phi_1 / h_eta
+            phi_3 = phi_2 / h_eta - 0.5
+            d2 = (d1 - d1_prev) / (r0 + r1)
+            x_next = x_next + alpha_n * (phi_2 * (d1 + d2 * r0) - phi_3 * d2)
+        if eta > 0 and i < len(times) - 2:
+            noise = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+            x_next = x_next + sigma_n * math.sqrt(-math.expm1(-2 * eta * h)) * noise
+        history = (history + [(x0, h)])[-2:]
+        x = _after_step(x_next, i, t_next[0], sde, imputation, generator, callback)
     return _finish(x, imputation)
 
 
+def _dpm_solver_2m(score_fn, sde, x, times, **kwargs):
+    return dpm_solver(score_fn, sde, x, times, order=2, eta=0.0, **kwargs)
+
+
 def _sde_dpm_solver_2m(score_fn, sde, x, times, **kwargs):
-    return dpm_solver_2m(score_fn, sde, x, times, stochastic=True, **kwargs)
+    return dpm_solver(score_fn, sde, x, times, order=2, eta=1.0, **kwargs)
+
+
+def _sde_dpm_solver_3m(score_fn, sde, x, times, **kwargs):
+    """Third order with eta = 0.8: the most accurate few-step setting in benchmarks/sampling.py."""
+    return dpm_solver(score_fn, sde, x, times, order=3, eta=0.8, **kwargs)
 
 
 def _predictor_corrector(score_fn, sde, x, times, **kwargs):
@@ -162,8 +183,9 @@ SAMPLERS = {
     "em": (euler_maruyama, 1),
     "pc": (_predictor_corrector, 2),
     "ode-heun": (probability_flow_heun, 2),
-    "dpm2m": (dpm_solver_2m, 1),
+    "dpm2m": (_dpm_solver_2m, 1),
     "sde-dpm2m": (_sde_dpm_solver_2m, 1),
+    "sde-dpm3m": (_sde_dpm_solver_3m, 1),
 }
 
 

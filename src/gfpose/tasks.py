@@ -11,6 +11,8 @@ Tensors here are torch, root-relative millimetres in and out; unit checks live i
 S hypotheses for many inputs are drawn in batched network calls of at most `max_batch` rows.
 """
 
+import copy
+import math
 import warnings
 from dataclasses import dataclass, replace
 
@@ -29,9 +31,9 @@ class SamplerSettings:
     name: str = "em"
     steps: int = 1000
     schedule: str = "uniform"
-    bf16: bool = False
+    bf16: bool = False  # a bfloat16 copy of the network; the SDE arithmetic stays float32
     max_batch: int = 4096
-    compile: bool = False  # torch.compile the network: ~2x on CPU, ~30 s to compile once
+    compile: bool = False  # torch.compile the network: faster on CPU, ~30 s to compile once
 
     def network_evaluations(self) -> int:
         return self.steps * SAMPLERS[self.name][1]
@@ -45,27 +47,33 @@ class Sampler:
 
     def __init__(self, net, sde, data_scale: float, settings: SamplerSettings = PAPER_SAMPLER):
         self.net, self.sde, self.data_scale, self.settings = net, sde, data_scale, settings
-        self._compiled = None
+        self._network = None
 
     def with_settings(self, **changes) -> "Sampler":
         return Sampler(self.net, self.sde, self.data_scale, replace(self.settings, **changes))
 
+    def network_dtype(self) -> torch.dtype:
+        return torch.bfloat16 if self.settings.bf16 else torch.float32
+
     def network(self):
-        """The network to call: compiled once when settings.compile, falling back to eager."""
-        if not self.settings.compile:
-            return self.net
-        if self._compiled is None:
-            compiled = torch.compile(self.net)
+        """The network to call, made once per Sampler: in the settings' precision (a bfloat16
+        copy of the weights when bf16), compiled when settings.compile, falling back to eager."""
+        if self._network is not None:
+            return self._network
+        net = copy.deepcopy(self.net).to(torch.bfloat16) if self.settings.bf16 else self.net
+        self._network = net
+        if self.settings.compile:
+            compiled = torch.compile(net)
 
             def call(*args):
                 try:
                     return compiled(*args)
                 except Exception as err:  # compilation fails lazily: no toolchain, unsupported op
                     warnings.warn(f"torch.compile failed ({type(err).__name__}); using the eager network")
-                    self._compiled = self.net
-                    return self.net(*args)
-            self._compiled = call
-        return self._compiled
+                    self._network = net
+                    return net(*args)
+            self._network = call
+        return self._network
 
     @torch.inference_mode()
     def iter_hypotheses(self, cond: Condition, num_hypotheses: int, seed: int = 0,
@@ -89,14 +97,15 @@ class Sampler:
             chunk_cond = _to(cond[rows], device).repeat_interleave(num_hypotheses)
             if start_mm is None:
                 x = self.sde.prior_sample((len(chunk_cond), joints, 3), generator=generator, device=device)
-            else:
+            else:  # x(t0) = alpha(t0) x0 + sigma(t0) z (Eq. 9): the noisy pose scaled by alpha(t0)
                 x = poses_to_model(start_mm[rows].to(device), self.data_scale).repeat_interleave(num_hypotheses, 0)
+                x = x * self.sde.alpha(torch.tensor(t_start)).item()
             imputation = None
             if observed_mm is not None:
                 observed = observed_mm[rows].to(device).repeat_interleave(num_hypotheses, 0)
                 mask = torch.isfinite(observed)
                 imputation = Imputation(poses_to_model(torch.nan_to_num(observed), self.data_scale), mask)
-            score_fn = network_score_fn(self.network(), self.sde, chunk_cond, bf16=self.settings.bf16)
+            score_fn = network_score_fn(self.network(), self.sde, chunk_cond, self.network_dtype())
             x = sampler(score_fn, self.sde, x, times, generator=generator, imputation=imputation)
             poses = model_to_poses(x.float(), self.data_scale).reshape(-1, num_hypotheses, joints, 3)
             yield rows, (poses - poses[..., :1, :]).cpu()
@@ -126,6 +135,14 @@ class Sampler:
             cond = Condition.empty(len(cond), cond.values.shape[1])
         observed = partial_mm if mode != "conditional" else None
         return self.sample(cond, num_hypotheses, seed=seed, observed_mm=observed)
+
+    def start_time_for_noise(self, noise_mm: float) -> float:
+        """The denoising start time t0 whose kernel noise matches noise of `noise_mm` standard
+        deviation per coordinate: sigma(t0) / alpha(t0) = noise in model units (Eq. 9), so the noisy
+        pose scaled by alpha(t0) is distributed like x(t0). Kept within [2 eps, 1]."""
+        noise = max(noise_mm, 1e-6) * self.data_scale / 1000.0
+        t0 = float(self.sde.t_from_log_snr(torch.tensor(-math.log(noise), dtype=torch.float64)))
+        return min(max(t0, 2 * EPS), 1.0)
 
     def denoise(self, poses_mm, t_start=0.05, seed=0) -> torch.Tensor:
         """Noisy root-relative poses (N, J, 3) mm -> (N, J, 3) mm, sampling from t_start (Table 7)."""

@@ -203,3 +203,10 @@ def check_start_time(value) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 1e-3 < value <= 1.0:
         raise InputError(f"t0: expected a start time in (0.001, 1], got {value!r}")
     return float(value)
+
+
+def check_noise_mm(value) -> float:
+    """A noise standard deviation in mm: a real number in (0, 1000]."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value <= 1000:
+        raise InputError(f"noise_mm: expected a standard deviation in mm in (0, 1000], got {value!r}")
+    return float(value)

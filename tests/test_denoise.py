@@ -1,0 +1,67 @@
+"""Denoising against the closed-form Gaussian posterior, and the start time matched to the noise.
+
+For a prior x0 ~ N(m, v) per coordinate and a noisy pose y = x0 + s n, starting the reverse SDE at
+t0 with sigma(t0) / alpha(t0) = s from x(t0) = alpha(t0) y must draw from the posterior
+N(m + v / (v + s^2) (y - m), v s^2 / (v + s^2)).
+"""
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from gfpose.score import Condition
+from gfpose.sde import SubVPSDE
+from gfpose.tasks import Sampler, SamplerSettings
+
+SDE = SubVPSDE()
+JOINTS = 17
+DATA_SCALE = 10.0  # model units per metre: 1 unit = 100 mm
+
+
+class ExactGaussianNet(nn.Module):
+    """A 'network' whose output / sigma(t) is the exact score of N(mean, var) diffused by the SDE."""
+
+    def __init__(self, mean: torch.Tensor, var: torch.Tensor):
+        super().__init__()
+        self.register_buffer("mean", mean)
+        self.register_buffer("var", var)
+        self.dummy = nn.Parameter(torch.zeros(1))  # the Sampler reads the device from a parameter
+
+    def forward(self, x, t, cond, keep, cond_is_3d):
+        alpha, sigma = SDE.alpha(t).reshape(-1, 1, 1), SDE.sigma(t).reshape(-1, 1, 1)
+        return -sigma * (x - alpha * self.mean) / (alpha**2 * self.var + sigma**2)
+
+
+@pytest.mark.parametrize("noise_mm", [5.0, 20.0])
+def test_denoising_draws_from_the_gaussian_posterior(noise_mm):
+    gen = torch.Generator().manual_seed(0)
+    mean = torch.randn(JOINTS, 3, generator=gen) * 3  # model units
+    var = torch.full((JOINTS, 3), 0.2**2)  # 20 mm prior spread per coordinate
+    sampler = Sampler(ExactGaussianNet(mean, var), SDE, DATA_SCALE,
+                      SamplerSettings(name="em", steps=400, schedule="uniform"))
+    s = noise_mm * DATA_SCALE / 1000  # noise in model units
+    y = mean + var.sqrt() * torch.randn(JOINTS, 3, generator=gen) + s * torch.randn(JOINTS, 3, generator=gen)
+    t0 = sampler.start_time_for_noise(noise_mm)
+    out = sampler.sample(Condition.empty(20000, JOINTS), 1, start_mm=(y * 100).expand(20000, JOINTS, 3), t_start=t0)[:, 0] / 100
+
+    post_mean = mean + var / (var + s**2) * (y - mean)
+    post_var = var * s**2 / (var + s**2)
+    # the sampler returns root-relative poses: independent coordinates, so means subtract, variances add
+    expected_mean = post_mean - post_mean[:1]
+    expected_var = post_var + post_var[:1]
+    expected_var[0] = 0
+    assert torch.allclose(out.mean(0), expected_mean, atol=4 * math.sqrt(post_var.max() * 2 / 20000) + 2e-3)
+    assert torch.allclose(out.var(0)[1:], expected_var[1:], rtol=0.08)
+
+
+def test_start_time_matches_the_noise_level():
+    sampler = Sampler(None, SDE, DATA_SCALE)
+    for noise_mm in (1.0, 5.0, 20.0, 100.0):
+        t0 = torch.tensor(sampler.start_time_for_noise(noise_mm), dtype=torch.float64)
+        assert float(SDE.sigma(t0) / SDE.alpha(t0)) == pytest.approx(noise_mm * DATA_SCALE / 1000, rel=1e-6)
+    # larger noise needs a later start; no noise clamps to the earliest start the grid allows
+    assert sampler.start_time_for_noise(5.0) < sampler.start_time_for_noise(20.0)
+    assert sampler.start_time_for_noise(0.0) == pytest.approx(2e-3)
+    assert sampler.start_time_for_noise(1e6) == 1.0
