@@ -5,12 +5,18 @@ D is the ScoreNet backbone with the noisy-pose input held at zero and t fixed, t
 squared error from the 2D condition to the root-relative 3D pose: the same network, the same
 data pipeline (virtual cameras each step), no score matching.
 
-    python benchmarks/lifter_tables.py --table 4 --steps 2000 --every 64
-    python benchmarks/lifter_tables.py --table 8 --steps 2000 --every 64
+P(GT) and P(DT) are score models trained on clean and on detector-like 2D (`train.noise_2d_sigma`);
+every model is tested on the same four kinds of 2D: clean (GT), detector-like (DT: 5 px jitter and
+2% outliers), and each with extra N(0, 25 px^2) noise. P draws one hypothesis (S = 1), as in the paper.
+
+    python benchmarks/lifter_tables.py --table 4 --steps 3000 --every 64 --p-gt MODEL --p-dt MODEL
+    python benchmarks/lifter_tables.py --table 8 --steps 1500 --every 64
 """
 
 import argparse
 import json
+import platform
+import sys
 import time
 from pathlib import Path
 
@@ -24,7 +30,7 @@ from gfpose.config import Config, TrainConfig
 from gfpose.data.bandai import load_bundled
 from gfpose.data.noise2d import detector_noise
 from gfpose.data.poseset import PoseSet
-from gfpose.evaluate import eval_inputs, evaluate
+from gfpose.evaluate import eval_inputs
 from gfpose.metrics import mpjpe, per_action_table
 from gfpose.network import ScoreNet
 from gfpose.prior import PosePrior
@@ -64,15 +70,31 @@ def train_lifter(poses: PoseSet, steps: int, noise_2d: float = 0.0, seed: int = 
     return lifter.eval()
 
 
+def test_keypoints(inputs) -> dict[str, torch.Tensor]:
+    """The four 2D test distributions of Table 4, each drawn once with a fixed seed."""
+    def gen(seed):
+        return torch.Generator().manual_seed(seed)
+    clean = inputs.keypoints
+    detected = detector_noise(clean, gen(0), sigma_px=5.0)
+    return {"GT": clean, "DT": detected,
+            "GT + N(0, 25)": detector_noise(clean, gen(1), sigma_px=5.0, outlier_prob=0.0),
+            "DT + N(0, 25)": detector_noise(detected, gen(1), sigma_px=5.0, outlier_prob=0.0)}
+
+
+def action_mpjpe(prediction_mm: torch.Tensor, inputs) -> float:
+    """Average over actions of the per-action mean MPJPE (P1, mm), as the paper's tables."""
+    return per_action_table({"P1": mpjpe(prediction_mm, inputs.poses)}, inputs.actions)["P1"]["Avg"]
+
+
 @torch.inference_mode()
-def lifter_mpjpe(lifter: Lifter, test: PoseSet, noise_2d: float, data_scale: float) -> float:
-    """Average over actions of the per-action mean MPJPE (P1, mm) of the lifter on the test inputs."""
-    inputs = eval_inputs(test)
-    keypoints = inputs.keypoints
-    if noise_2d > 0:
-        keypoints = detector_noise(keypoints, torch.Generator().manual_seed(0), sigma_px=noise_2d)
+def lifter_mpjpe(lifter: Lifter, inputs, keypoints, data_scale: float) -> float:
     prediction = model_to_poses(lifter(condition_from_2d(keypoints, inputs.image_size)), data_scale)
-    return per_action_table({"P1": mpjpe(prediction, inputs.poses)}, inputs.actions)["P1"]["Avg"]
+    return action_mpjpe(prediction - prediction[:, :1], inputs)
+
+
+def prior_mpjpe(prior: PosePrior, inputs, keypoints) -> float:
+    """One hypothesis per input (S = 1)."""
+    return action_mpjpe(prior.sampler.estimate(keypoints, inputs.image_size, 1)[:, 0], inputs)
 
 
 def camera_poses_as_world(poses_cam: np.ndarray) -> np.ndarray:
@@ -86,47 +108,61 @@ def as_poseset(poses: np.ndarray, label: str) -> PoseSet:
                    frame=np.arange(n), split=np.full(n, "train"))
 
 
-def table_4(prior, train, test, steps) -> dict:
+def table_4(priors: dict, train, test, steps) -> dict:
+    inputs = eval_inputs(test)
+    keypoints = test_keypoints(inputs)
+    data_scale = next(iter(priors.values())).config.model.data_scale
     rows = {}
-    for name, train_noise in (("GT", 0.0), ("noisy", 5.0)):
+    for name, prior in priors.items():
+        rows[f"P ({name})"] = {column: prior_mpjpe(prior, inputs, kp) for column, kp in keypoints.items()}
+    for name, train_noise in (("GT", 0.0), ("DT", 5.0)):
         lifter = train_lifter(train, steps, noise_2d=train_noise)
-        rows[f"D ({name})"] = {test_name: lifter_mpjpe(lifter, test, noise, prior.config.model.data_scale)
-                               for test_name, noise in (("GT", 0.0), ("noisy", 5.0))}
-    rows["P (GT)"] = {test_name: evaluate(prior, test, "estimate", 1, noise_2d=noise, progress=False)
-                      ["table"]["P1 min S=1"]["Avg"] for test_name, noise in (("GT", 0.0), ("noisy", 5.0))}
+        rows[f"D ({name})"] = {column: lifter_mpjpe(lifter, inputs, kp, data_scale) for column, kp in keypoints.items()}
     return rows
 
 
 def table_8(prior, train, test, steps, real_small: int, generated: int) -> dict:
-    rng = np.random.default_rng(0)
-    small = train.subset(np.sort(rng.choice(len(train), real_small, replace=False)))
+    """Lifters trained on a small real set, generated poses, both, and the whole real set."""
+    inputs = eval_inputs(test)
+    small = train.subset(np.linspace(0, len(train) - 1, real_small).astype(int))  # every ~118th pose
     synthetic = as_poseset(camera_poses_as_world(prior.generate(generated, seed=0)), "generated")
-    both = as_poseset(np.concatenate([small.poses_3d, synthetic.poses_3d]), "mixed")
+    few = as_poseset(synthetic.poses_3d[:len(small)], "generated")
+    runs = [(f"real {len(small)}", small, None), (f"real {len(small)} + generated {len(few)}", small, few),
+            (f"real {len(small)} + generated {generated}", small, synthetic), (f"generated {generated}", None, synthetic),
+            (f"real {len(train)}", train, None), (f"real {len(train)} + generated {generated}", train, synthetic)]
     rows = {}
-    for name, data in ((f"real {real_small}", small), (f"generated {generated}", synthetic),
-                       (f"real {real_small} + generated {generated}", both), (f"real {len(train)}", train)):
-        rows[name] = {"GT": lifter_mpjpe(train_lifter(data, steps), test, 0.0, prior.config.model.data_scale)}
+    for label, real, fake in runs:
+        parts = [p.poses_3d for p in (real, fake) if p is not None]
+        data = real if fake is None else as_poseset(np.concatenate(parts), "mixed")
+        lifter = train_lifter(data, steps)
+        rows[label] = {"GT": lifter_mpjpe(lifter, inputs, inputs.keypoints, prior.config.model.data_scale)}
+        print(label, rows[label], flush=True)
     return rows
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--table", type=int, choices=[4, 8], required=True)
-    parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--steps", type=int, default=2000, help="training steps of each deterministic lifter")
     parser.add_argument("--every", type=int, default=64)
-    parser.add_argument("--checkpoint", default=None)
+    parser.add_argument("--p-gt", default=None, help="score model trained on clean 2D (default: the shipped model)")
+    parser.add_argument("--p-dt", default=None, help="score model trained on detector-like 2D (Table 4)")
     parser.add_argument("--real-small", type=int, default=2438)
-    parser.add_argument("--generated", type=int, default=20000)
+    parser.add_argument("--generated", type=int, default=177200)
     args = parser.parse_args()
-    prior = PosePrior.load(args.checkpoint) if args.checkpoint else PosePrior.pretrained()
+    prior = PosePrior.load(args.p_gt) if args.p_gt else PosePrior.pretrained()
     data = load_bundled()
     train, test = data.select_split("train"), data.select_split("test").every(args.every)
     started = time.time()
-    rows = (table_4(prior, train, test, args.steps) if args.table == 4 else
-            table_8(prior, train, test, args.steps, args.real_small, args.generated))
-    result = {"table": args.table, "rows": rows, "inputs": len(test), "steps": args.steps,
-              "seconds": round(time.time() - started, 1), "command": "python benchmarks/lifter_tables.py "
-              f"--table {args.table} --steps {args.steps} --every {args.every}"}
+    if args.table == 4:
+        priors = {"GT": prior} | ({"DT": PosePrior.load(args.p_dt)} if args.p_dt else {})
+        rows = table_4(priors, train, test, args.steps)
+    else:
+        rows = table_8(prior, train, test, args.steps, args.real_small, args.generated)
+    command = " ".join(["python benchmarks/lifter_tables.py"] + sys.argv[1:])
+    result = {"table": args.table, "rows": rows, "inputs": len(test), "every": args.every, "steps": args.steps,
+              "sampler": vars(prior.sampler.settings), "hardware": f"{platform.machine()}, {torch.get_num_threads()} threads",
+              "seconds": round(time.time() - started, 1), "command": command}
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"lifter_t{args.table}.json").write_text(json.dumps(result, indent=1))
     print(json.dumps(result, indent=1))

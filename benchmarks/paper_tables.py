@@ -53,15 +53,16 @@ TABLES = {
         ("left arm", dict(task="complete-3d", num_hypotheses=200, missing="parts:l_arm")),
         ("right arm", dict(task="complete-3d", num_hypotheses=200, missing="parts:r_arm")),
     ], ["P1 min S=1", "P1 min S=200"], "Paper S=1 / S=200: 13.0/5.2, 14.3/5.8, 25.5/9.4, 22.4/8.9"),
-    "t7": ("Table 7: denoising, MPJPE P2 (mm) before / after", "bundled", [
-        ("clean", dict(task="denoise", noise_3d="none", t0=0.05)),
-        ("+ N(0, 25 mm^2)", dict(task="denoise", noise_3d="gaussian:25", t0=0.05)),
-        ("+ N(0, 100 mm^2)", dict(task="denoise", noise_3d="gaussian:100", t0=0.05)),
-        ("+ N(0, 400 mm^2)", dict(task="denoise", noise_3d="gaussian:400", t0=0.1)),
-        ("+ U(-25, 25) mm", dict(task="denoise", noise_3d="uniform:25", t0=0.05)),
-        ("+ U(-50, 50) mm", dict(task="denoise", noise_3d="uniform:50", t0=0.1)),
-        ("+ U(-100, 100) mm", dict(task="denoise", noise_3d="uniform:100", t0=0.1)),
-    ], ["P2 before", "P2 after"],
+    "t7": ("Table 7: denoising, MPJPE P2 (mm) before / after, start time t0 as the paper's or matched to the noise",
+           "bundled", [
+        (f"{label}, t0 {t0}", dict(task="denoise", noise_3d=noise, t0=t0))
+        for label, noise, paper_t0 in (
+            ("clean", "none", 0.05), ("+ N(0, 25 mm^2)", "gaussian:25", 0.05),
+            ("+ N(0, 100 mm^2)", "gaussian:100", 0.05), ("+ N(0, 400 mm^2)", "gaussian:400", 0.1),
+            ("+ U(-25, 25) mm", "uniform:25", 0.05), ("+ U(-50, 50) mm", "uniform:50", 0.1),
+            ("+ U(-100, 100) mm", "uniform:100", 0.1))
+        for t0 in (paper_t0, "auto")
+    ], ["P2 before", "P2 after", "P1 before", "P1 after"],
         "Paper (before/after): 0/14.7, 33.1/25.0, 65.5/42.8, 126.0/64.6, 49.1/32.8, 96.2/50.9, 178.2/89.4"),
     "t15": ("Tables 15-17: conditioning vs imputation vs both, minMPJPE P1 (mm), S = 200", "bundled", [
         ("2 legs from 2D, conditional", dict(task="complete-2d", num_hypotheses=200, missing="parts:r_leg,l_leg")),
@@ -92,6 +93,8 @@ def run_table(prior, table_id: str, every: int, checkpoint: str) -> dict:
         started = time.time()
         result = evaluate(prior, data, progress=False, **kwargs)
         result.update(label=label, wall_seconds=round(time.time() - started, 1))
+        if kwargs.get("t0") == "auto":  # the start time evaluate chose from the noise level
+            result["label"] = f"{label} = {result['t0']:.3f}"
         results.append(result)
         print(f"{table_id} {label}: {json.dumps({c: round(result['table'][c]['Avg'], 1) for c in columns if c in result['table']})}",
               flush=True)
@@ -110,12 +113,37 @@ def render_sampling(path: Path) -> str:
     from sampling import format_rows  # benchmarks/ is on sys.path when this script runs
     bench = json.loads(path.read_text())
     return (f"### Tables 9 and 17 analogue: samplers, steps, precision (speed vs accuracy)\n\n"
-            f"`{bench['command']}`\n\n```\n{format_rows(bench['rows'], bench['inputs'], bench['hypotheses'], bench['threads'])}\n```\n")
+            f"`{bench['command']}`\n\n```\n{format_rows(bench['rows'], bench['inputs'], bench['hypotheses'], bench['single_inputs'], bench['threads'])}\n```\n")
+
+
+LIFTER_TABLES = {
+    4: ("Table 4: score model (P, one hypothesis) vs deterministic lifter with the same backbone (D), "
+        "MPJPE P1 (mm)", "Paper (H3.6M; columns GT, DT, GT+N(0,25), DT+N(0,25)): P(GT) 35.6, 55.7, 72.2, 81.2; "
+        "D(GT) 41.9, 61.6, 77.9, 89.2; P(DT) 38.9, 51.0, 61.1, 69.0; D(DT) 46.9, 57.0, 64.4, 72.1"),
+    8: ("Table 8: generated poses as training data for a deterministic lifter, MPJPE P1 (mm) on GT 2D",
+        "Paper (H3.6M): real 2,438: 66.1; + 1,219 generated 62.0; + 2,438: 60.0; + 177,200: 58.1; "
+        "generated 177,200 alone: 58.1; real 1,559,752: 54.3; + 177,200 generated: 53.4"),
+}
+
+
+def render_lifter_table(path: Path) -> str:
+    """A benchmarks/lifter_tables.py result as a Markdown table."""
+    result = json.loads(path.read_text())
+    title, paper = LIFTER_TABLES[result["table"]]
+    columns = list(next(iter(result["rows"].values())))
+    lines = ["| model | " + " | ".join(columns) + " |", "|" + "---|" * (len(columns) + 1)]
+    lines += [f"| {name} | " + " | ".join(f"{row[c]:.1f}" for c in columns) + " |" for name, row in result["rows"].items()]
+    s = result["sampler"]
+    return (f"### {title}\n\n{result['inputs']} inputs (bundled test split, every {result['every']}th pose of each take); lifters "
+            f"trained {result['steps']} steps each; P sampled with {s['name']} x {s['steps']} steps; "
+            f"{result['hardware']}; wall time {result['seconds']:.0f} s.\n\n`{result['command']}`\n\n"
+            + "\n".join(lines) + f"\n\n{paper}\n")
 
 
 def render(results_dir: Path = RESULTS) -> str:
     """Markdown for every table JSON present: the average over actions of each row."""
     parts = [render_sampling(results_dir / "sampling.json")] if (results_dir / "sampling.json").exists() else []
+    parts += [render_lifter_table(path) for path in sorted(results_dir.glob("lifter_t*.json"))]
     for path in sorted(results_dir.glob("t*.json"), key=lambda p: int(p.stem[1:])):
         table = json.loads(path.read_text())
         total = sum(r["wall_seconds"] for r in table["rows"])
