@@ -11,7 +11,6 @@ import pytest
 import torch
 from torch import nn
 
-from gfpose.score import Condition
 from gfpose.sde import SubVPSDE
 from gfpose.tasks import Sampler, SamplerSettings
 
@@ -34,20 +33,25 @@ class ExactGaussianNet(nn.Module):
         return -sigma * (x - alpha * self.mean) / (alpha**2 * self.var + sigma**2)
 
 
-@pytest.mark.parametrize("noise_mm", [5.0, 20.0])
-def test_denoising_draws_from_the_gaussian_posterior(noise_mm):
-    gen = torch.Generator().manual_seed(0)
+def gaussian_case(noise_mm, seed=0):
+    """A sampler with the exact score of N(mean, var), a noisy pose y and its exact posterior."""
+    gen = torch.Generator().manual_seed(seed)
     mean = torch.randn(JOINTS, 3, generator=gen) * 3  # model units
     var = torch.full((JOINTS, 3), 0.2**2)  # 20 mm prior spread per coordinate
     sampler = Sampler(ExactGaussianNet(mean, var), SDE, DATA_SCALE,
                       SamplerSettings(name="em", steps=400, schedule="uniform"))
     s = noise_mm * DATA_SCALE / 1000  # noise in model units
     y = mean + var.sqrt() * torch.randn(JOINTS, 3, generator=gen) + s * torch.randn(JOINTS, 3, generator=gen)
-    t0 = sampler.start_time_for_noise(noise_mm)
-    out = sampler.sample(Condition.empty(20000, JOINTS), 1, start_mm=(y * 100).expand(20000, JOINTS, 3), t_start=t0)[:, 0] / 100
-
     post_mean = mean + var / (var + s**2) * (y - mean)
     post_var = var * s**2 / (var + s**2)
+    return sampler, y, post_mean, post_var
+
+
+@pytest.mark.parametrize("noise_mm", [5.0, 20.0])
+def test_denoising_draws_from_the_gaussian_posterior(noise_mm):
+    sampler, y, post_mean, post_var = gaussian_case(noise_mm)
+    t0 = sampler.start_time_for_noise(noise_mm)
+    out = sampler.denoise((y * 100).expand(20000, JOINTS, 3), t0) / 100  # mm -> model units
     # the sampler returns root-relative poses: independent coordinates, so means subtract, variances add
     expected_mean = post_mean - post_mean[:1]
     expected_var = post_var + post_var[:1]
@@ -65,3 +69,10 @@ def test_start_time_matches_the_noise_level():
     assert sampler.start_time_for_noise(5.0) < sampler.start_time_for_noise(20.0)
     assert sampler.start_time_for_noise(0.0) == pytest.approx(2e-3)
     assert sampler.start_time_for_noise(1e6) == 1.0
+
+
+@pytest.mark.parametrize("noise_mm", [5.0, 20.0])
+def test_posterior_mean_denoiser_is_tweedies_closed_form(noise_mm):
+    sampler, y, post_mean, _ = gaussian_case(noise_mm)
+    out = sampler.denoise((y * 100)[None], sampler.start_time_for_noise(noise_mm), method="mean")[0] / 100
+    assert torch.allclose(out, post_mean - post_mean[:1], atol=1e-4)

@@ -97,6 +97,9 @@ BAD_CALLS = {
     "mode": (lambda p: p.complete(STANDING, mode="impute"), r"mode: expected one of .*got 'impute'"),
     "t0 zero": (lambda p: p.denoise(STANDING, t0=0.0), r"t0: .*got 0.0"),
     "t0 bool": (lambda p: p.denoise(STANDING, t0=True), r"t0: .*got True"),
+    "noise_mm negative": (lambda p: p.denoise(STANDING, noise_mm=-1.0), r"noise_mm: .*got -1.0"),
+    "noise_mm text": (lambda p: p.denoise(STANDING, noise_mm="5mm"), r"noise_mm: .*got '5mm'"),
+    "denoise method": (lambda p: p.denoise(STANDING, method="median"), r"method: expected one of .*got 'median'"),
 }
 
 

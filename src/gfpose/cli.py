@@ -112,7 +112,8 @@ def _start_time(text: str):
 def cmd_denoise(args):
     arrays = _read_input(args.input, "poses_3d")
     prior = _load_prior(args, args.checkpoint)
-    clean = prior.denoise(arrays["poses_3d"], t0=args.t0, seed=args.seed, noise_mm=args.noise_mm)
+    clean = prior.denoise(arrays["poses_3d"], t0=args.t0, seed=args.seed, noise_mm=args.noise_mm,
+                          method=args.method)
     _save_npz(args.output, poses_3d=clean, poses_3d_noisy=arrays["poses_3d"])
 
 
@@ -130,7 +131,7 @@ def cmd_evaluate(args):
     prior = prior.to(local_device(prior.device))
     data = open_dataset(args.data, args.split, args.every, args.keypoints_2d)
     result = evaluate(prior, data, args.task, args.hypotheses, noise_2d=args.noise_2d, missing=args.missing,
-                      mode=args.mode, noise_3d=args.noise_3d, t0=args.t0, seed=args.seed,
+                      mode=args.mode, noise_3d=args.noise_3d, t0=args.t0, denoiser=args.denoiser, seed=args.seed,
                       progress=not args.json and rank == 0)
     result.update(checkpoint=args.checkpoint or "pretrained", data=args.data, split=args.split, every=args.every)
     close_distributed()
@@ -220,6 +221,8 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--t0", type=float, default=0.05)
             p.add_argument("--noise-mm", type=float, default=None,
                            help="the noise's standard deviation per coordinate in mm, if known: sets t0 to match it")
+            p.add_argument("--method", default="sample", choices=["sample", "mean"],
+                           help="'sample': reverse SDE from t0; 'mean': posterior mean (Tweedie), least error")
         if name == "generate":
             p.add_argument("-n", "--count", type=int, default=100)
         p.set_defaults(func=func)
@@ -238,6 +241,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--noise-3d", default="gaussian:100", help="'gaussian:VAR_MM2' or 'uniform:HALF_WIDTH_MM'")
     p.add_argument("--t0", type=_start_time, default=0.05,
                    help="denoising start time, or 'auto' to match the noise of --noise-3d")
+    p.add_argument("--denoiser", default="sample", choices=["sample", "mean"],
+                   help="denoise task: reverse-SDE sample or posterior mean (Tweedie)")
     p.add_argument("--json", action="store_true", help="print one JSON object with every figure")
     _add_sampler_args(p)
     p.set_defaults(func=cmd_evaluate)

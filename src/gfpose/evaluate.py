@@ -21,6 +21,7 @@ from gfpose.masking import part_mask
 from gfpose.runtime import gather_row_arrays, local_rows
 from gfpose.score import Condition
 from gfpose.skeleton import NUM_JOINTS
+from gfpose.tasks import DENOISE_METHODS
 
 TASKS = ("estimate", "complete-2d", "complete-3d", "denoise")
 
@@ -104,12 +105,15 @@ def _hypothesis_metrics(hyps: torch.Tensor, gt: torch.Tensor, counts) -> dict:
 
 def evaluate(prior, poseset, task: str = "estimate", num_hypotheses: int = 1, noise_2d: float = 0.0,
              missing: str = "none", mode: str = "both", noise_3d: str = "gaussian:100", t0: float | str = 0.05,
-             seed: int = 0, progress: bool = True) -> dict:
+             denoiser: str = "sample", seed: int = 0, progress: bool = True) -> dict:
     """Run one task over a PoseSet and return {'table': {row: {action: value}}, ...} (mm, %).
 
-    Denoising starts at t0, or with t0='auto' at the time whose SDE noise matches noise_3d."""
+    Denoising starts at t0, or with t0='auto' at the time whose SDE noise matches noise_3d, and
+    returns a reverse-SDE sample (denoiser 'sample') or the posterior mean (denoiser 'mean')."""
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}; expected one of {', '.join(TASKS)}")
+    if denoiser not in DENOISE_METHODS:
+        raise ValueError(f"unknown denoiser {denoiser!r}; expected one of {', '.join(DENOISE_METHODS)}")
     inputs = eval_inputs(poseset)
     count = len(inputs.poses)
     sampler = prior.sampler
@@ -121,7 +125,7 @@ def evaluate(prior, poseset, task: str = "estimate", num_hypotheses: int = 1, no
         if t0 == "auto":
             t0 = sampler.start_time_for_noise(noise_std_mm(noise_3d))
         cond = Condition.empty(count, NUM_JOINTS)
-        kwargs = dict(start_mm=noisy, t_start=t0)
+        kwargs = dict(start_mm=noisy, t_start=t0, mean_at_start=denoiser == "mean")
         num_hypotheses = 1
     elif task == "complete-3d":
         partial = inputs.poses.masked_fill(missing_mask(missing, count, seed)[..., None], float("nan"))
@@ -162,7 +166,8 @@ def evaluate(prior, poseset, task: str = "estimate", num_hypotheses: int = 1, no
     settings = sampler.settings
     return {"task": task, "count": count, "hypotheses": num_hypotheses, "noise_2d_px": noise_2d,
             "missing": missing, "mode": mode, "noise_3d": noise_3d if task == "denoise" else None,
-            "t0": t0 if task == "denoise" else None, "seed": seed,
+            "t0": t0 if task == "denoise" else None, "denoiser": denoiser if task == "denoise" else None,
+            "seed": seed,
             "sampler": {"name": settings.name, "steps": settings.steps, "schedule": settings.schedule,
                         "bf16": settings.bf16, "nfe": settings.network_evaluations()},
             "seconds": round(time.time() - started, 2), "table": table}

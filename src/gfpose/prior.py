@@ -17,7 +17,7 @@ from gfpose.network import ScoreNet
 from gfpose.runtime import resolve_device
 from gfpose.sde import SubVPSDE
 from gfpose.skeleton import NUM_JOINTS
-from gfpose.tasks import Sampler, SamplerSettings
+from gfpose.tasks import DENOISE_METHODS, Sampler, SamplerSettings
 from gfpose.validation import (check_2d_input, check_choice, check_count, check_noise_mm, check_poses_mm,
                                check_seed, check_start_time, coordinate_dims)
 
@@ -89,16 +89,20 @@ class PosePrior:
         mode = check_choice(mode, "mode", COMPLETION_MODES)
         return self.sampler.complete_3d(torch.from_numpy(partial), count, mode, check_seed(seed)).numpy()
 
-    def denoise(self, poses, t0: float = 0.05, seed: int = 0, noise_mm: float | None = None) -> np.ndarray:
+    def denoise(self, poses, t0: float = 0.05, seed: int = 0, noise_mm: float | None = None,
+                method: str = "sample") -> np.ndarray:
         """Noisy 3D poses (N, 17, 3) mm -> denoised root-relative (N, 17, 3) mm, starting at time t0.
 
         noise_mm: the noise's standard deviation per coordinate, if known; then t0 is the time
         whose SDE noise matches it (Sampler.start_time_for_noise) and the t0 argument is ignored.
+        method: 'sample' (reverse SDE from t0, a plausible pose near the input) or 'mean' (the
+        posterior mean by Tweedie's formula: one network evaluation, the smallest error on average).
         """
         noisy = check_poses_mm(poses, "poses", allow_missing=False)
         noisy = noisy - noisy[:, :1]
         t0 = check_start_time(t0) if noise_mm is None else self.sampler.start_time_for_noise(check_noise_mm(noise_mm))
-        return self.sampler.denoise(torch.from_numpy(noisy), t0, check_seed(seed)).numpy()
+        method = check_choice(method, "method", DENOISE_METHODS)
+        return self.sampler.denoise(torch.from_numpy(noisy), t0, check_seed(seed), method).numpy()
 
     def generate(self, count: int, seed: int = 0) -> np.ndarray:
         """(count, 17, 3) mm poses drawn from the unconditional prior."""

@@ -161,6 +161,15 @@ def dpm_solver(score_fn, sde, x, times, *, generator=None, imputation=None, call
     return _finish(x, imputation)
 
 
+def posterior_mean(score_fn, sde, x, t: float) -> torch.Tensor:
+    """Tweedie's formula: E[x(0) | x(t) = x] = (x + sigma(t)^2 s(x, t)) / alpha(t) for the Gaussian
+    kernel of Eq. 9, in one network evaluation: the least-squares denoiser, where a reverse-SDE
+    sample is a draw from the posterior whose error is larger by its spread."""
+    t_vec = torch.full((1,), float(t), device=x.device)
+    alpha, sigma = expand_like(sde.alpha(t_vec), x), expand_like(sde.sigma(t_vec), x)
+    return (x + sigma**2 * score_fn(x, t_vec)) / alpha
+
+
 def _dpm_solver_2m(score_fn, sde, x, times, **kwargs):
     return dpm_solver(score_fn, sde, x, times, order=2, eta=0.0, **kwargs)
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 import torch
 
 from gfpose.conditions import condition_from_2d, condition_from_3d, model_to_poses, poses_to_model
-from gfpose.sampling import SAMPLERS, Imputation, get_sampler, time_grid
+from gfpose.sampling import SAMPLERS, Imputation, get_sampler, posterior_mean, time_grid
 from gfpose.score import Condition, network_score_fn
 from gfpose.sde import EPS
 
@@ -40,6 +40,7 @@ class SamplerSettings:
 
 
 PAPER_SAMPLER = SamplerSettings()  # Alg. 1 with N = 1000 (App. D)
+DENOISE_METHODS = ("sample", "mean")
 
 
 class Sampler:
@@ -78,11 +79,13 @@ class Sampler:
     @torch.inference_mode()
     def iter_hypotheses(self, cond: Condition, num_hypotheses: int, seed: int = 0,
                         start_mm: torch.Tensor | None = None, t_start: float = 1.0,
-                        observed_mm: torch.Tensor | None = None, chunks: slice = slice(None)):
+                        observed_mm: torch.Tensor | None = None, chunks: slice = slice(None),
+                        mean_at_start: bool = False):
         """Yield (input slice, poses (n, S, J, 3) mm) chunk by chunk, bounding memory.
 
         start_mm (N, J, 3): start from these poses at t_start instead of the prior (denoising).
         observed_mm (N, J, 3) with NaN where unobserved: impute those coordinates (Song et al.).
+        mean_at_start: return the posterior mean at t_start (Tweedie) instead of sampling to eps.
         chunks: which of the chunks (chunk_size inputs each) to draw, e.g. one rank's share; each chunk's
         noise depends on its index alone, so a split run draws exactly what one process would.
         """
@@ -106,7 +109,10 @@ class Sampler:
                 mask = torch.isfinite(observed)
                 imputation = Imputation(poses_to_model(torch.nan_to_num(observed), self.data_scale), mask)
             score_fn = network_score_fn(self.network(), self.sde, chunk_cond, self.network_dtype())
-            x = sampler(score_fn, self.sde, x, times, generator=generator, imputation=imputation)
+            if mean_at_start:
+                x = posterior_mean(score_fn, self.sde, x, t_start)
+            else:
+                x = sampler(score_fn, self.sde, x, times, generator=generator, imputation=imputation)
             poses = model_to_poses(x.float(), self.data_scale).reshape(-1, num_hypotheses, joints, 3)
             yield rows, (poses - poses[..., :1, :]).cpu()
 
@@ -144,10 +150,15 @@ class Sampler:
         t0 = float(self.sde.t_from_log_snr(torch.tensor(-math.log(noise), dtype=torch.float64)))
         return min(max(t0, 2 * EPS), 1.0)
 
-    def denoise(self, poses_mm, t_start=0.05, seed=0) -> torch.Tensor:
-        """Noisy root-relative poses (N, J, 3) mm -> (N, J, 3) mm, sampling from t_start (Table 7)."""
+    def denoise(self, poses_mm, t_start=0.05, seed=0, method="sample") -> torch.Tensor:
+        """Noisy root-relative poses (N, J, 3) mm -> (N, J, 3) mm from time t_start (Table 7):
+        method 'sample' runs the reverse SDE (a draw from the posterior), 'mean' returns the
+        posterior mean by Tweedie's formula (one network evaluation, the smallest expected error)."""
+        if method not in DENOISE_METHODS:
+            raise ValueError(f"method must be one of {DENOISE_METHODS}, got {method!r}")
         cond = Condition.empty(poses_mm.shape[0], poses_mm.shape[1])
-        return self.sample(cond, 1, seed=seed, start_mm=poses_mm, t_start=t_start)[:, 0]
+        return self.sample(cond, 1, seed=seed, start_mm=poses_mm, t_start=t_start,
+                           mean_at_start=method == "mean")[:, 0]
 
     def generate(self, count, num_joints, seed=0) -> torch.Tensor:
         """(count, J, 3) mm poses from the unconditional prior p(x | empty)."""
