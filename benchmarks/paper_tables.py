@@ -105,7 +105,7 @@ def run_table(prior, table_id: str, every: int, checkpoint: str) -> dict:
     return {"id": table_id, "title": title, "data": data_name, "every": every, "inputs": len(data),
             "columns": columns, "paper": paper, "rows": results, "command": command,
             "sampler": {"name": settings.name, "steps": settings.steps, "schedule": settings.schedule,
-                        "bf16": settings.bf16},
+                        "precision": settings.precision},
             "hardware": f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads"}
 
 
@@ -152,7 +152,7 @@ def render(results_dir: Path = RESULTS) -> str:
         subset = (f"CMU, every {CMU_EVERY}th pose of each take" if table["data"] == "cmu"
                   else f"bundled test split, every {table['every']}th pose of each take")
         parts.append(f"### {table['title']}\n\n{table['inputs']} inputs ({subset}); sampler {s['name']} x {s['steps']} steps ({s['schedule']}, "
-                     f"{'bf16' if s['bf16'] else 'fp32'}); {table['hardware']}; wall time {total:.0f} s.\n\n"
+                     f"{s['precision']}); {table['hardware']}; wall time {total:.0f} s.\n\n"
                      f"`{table['command']}`\n")
         header = "| row | " + " | ".join(table["columns"]) + " |"
         lines = [header, "|" + "---|" * (len(table["columns"]) + 1)]

@@ -6,7 +6,9 @@ hypotheses, the share of hypotheses more than 300 mm off, hypotheses per second 
 metrics untimed), the speed-up over the 1000-step Euler-Maruyama baseline (Alg. 1) measured in the
 same run, and peak resident memory. MPJPE with S = 1 has a spread of ~40 mm per input, so it is
 measured on its own, larger set of `--single-inputs` inputs with one hypothesis each. All figures
-are means over inputs. Prints a table, or one JSON object with --json.
+are means over inputs; for S = 1 and the mean over hypotheses, '(vs ref)' is the paired difference
+to the reference row on the same inputs, +- its standard error, so sampling noise is not read as
+a gap. Prints a table, or one JSON object with --json.
 
     python benchmarks/sampling.py --inputs 50 --hypotheses 200 --single-inputs 1000 [--json]
 """
@@ -26,8 +28,8 @@ from gfpose.data.bandai import load_bundled
 from gfpose.evaluate import eval_inputs
 from gfpose.prior import PosePrior
 
-# (sampler, steps, schedule, precision): "fp32", "bf16" (a bfloat16 copy of the network) or
-# "compiled" (bf16 with torch.compile). The first row is the paper's sampler and the reference.
+# (sampler, steps, schedule, precision): "fp32", "bf16" (a bfloat16 copy of the network), "int8"
+# (gfpose.quantize), "+compile" for torch.compile. The first row is the paper's sampler and the reference.
 CONFIGS = [
     ("em", 1000, "uniform", "fp32"),
     ("em", 100, "uniform", "fp32"),
@@ -42,8 +44,9 @@ CONFIGS = [
     ("sde-dpm3m", 20, "quadratic", "fp32"),
     ("sde-dpm3m", 20, "quadratic", "bf16"),
     ("sde-dpm3m", 25, "quadratic", "bf16"),
-    ("sde-dpm3m", 20, "quadratic", "compiled"),
-    ("sde-dpm3m", 18, "quadratic", "compiled"),
+    ("sde-dpm3m", 20, "quadratic", "bf16+compile"),
+    ("sde-dpm3m", 20, "quadratic", "int8+compile"),
+    ("sde-dpm3m", 18, "quadratic", "int8+compile"),
 ]
 
 
@@ -65,6 +68,15 @@ def test_inputs(count: int):
     return inputs.poses, condition_from_2d(inputs.keypoints, inputs.image_size)
 
 
+def paired_difference(errors: torch.Tensor, reference: torch.Tensor) -> tuple[float, float]:
+    """Mean and standard error of the per-input difference to the reference row's errors on the
+    same inputs: a few-step sampler is "no worse" where the difference is within about 2 SE of 0."""
+    diff = (errors - reference).double()
+    if len(diff) < 2:
+        return diff.mean().item(), float("nan")
+    return diff.mean().item(), (diff.std() / len(diff) ** 0.5).item()
+
+
 def timed_sample(sampler, cond, hypotheses: int):
     started = time.perf_counter()
     hyps = sampler.sample(cond, hypotheses)
@@ -76,39 +88,50 @@ def run(checkpoint, inputs: int, hypotheses: int, single_inputs: int, configs, d
     prior = PosePrior.load(checkpoint, device) if checkpoint else PosePrior.pretrained(device)
     gt, cond = test_inputs(inputs)
     single_gt, single_cond = test_inputs(single_inputs)
-    rows = []
+    rows, per_input = [], []
     for name, steps, schedule, precision in configs:
-        sampler = prior.sampler.with_settings(name=name, steps=steps, schedule=schedule, bf16=precision != "fp32",
-                                              compile=precision == "compiled")
-        if precision == "compiled":  # a first, untimed run compiles for every chunk shape
+        dtype, _, compiled = precision.partition("+")
+        sampler = prior.sampler.with_settings(name=name, steps=steps, schedule=schedule, precision=dtype,
+                                              compile=bool(compiled))
+        if compiled:  # a first, untimed run compiles for every chunk shape
             sampler.sample(cond, hypotheses)
             sampler.sample(single_cond, 1)
         reset_peak_rss()
         hyps, seconds = timed_sample(sampler, cond, hypotheses)
         single, single_seconds = timed_sample(sampler, single_cond, 1)
         errors = {p: metrics.hypothesis_errors(hyps, gt, protocol=p) for p in (1, 2)}
+        per_input.append({"P1_S1": metrics.mpjpe(single[:, 0], single_gt), "meanP1": errors[1].mean(dim=1)})
         rows.append({
             "sampler": name, "steps": steps, "schedule": schedule, "precision": precision,
             "nfe": sampler.settings.network_evaluations(),
             "minP1": errors[1].min(dim=1).values.mean().item(), "minP2": errors[2].min(dim=1).values.mean().item(),
-            "P1_S1": metrics.mpjpe(single[:, 0], single_gt).mean().item(), "meanP1": errors[1].mean().item(),
+            "P1_S1": per_input[-1]["P1_S1"].mean().item(), "meanP1": errors[1].mean().item(),
             "over300_pct": (errors[1] > 300).float().mean().item() * 100,
             "hyp_per_s": (inputs * hypotheses + single_inputs) / (seconds + single_seconds),
             "seconds": seconds + single_seconds, "peak_rss_mb": peak_rss_mb()})
         rows[-1]["speedup"] = rows[-1]["hyp_per_s"] / rows[0]["hyp_per_s"]
+        for key in ("P1_S1", "meanP1"):
+            rows[-1][key + "_diff"], rows[-1][key + "_diff_se"] = paired_difference(per_input[-1][key], per_input[0][key])
         if progress:
             print(json.dumps(rows[-1]), flush=True)
     return rows
 
 
+def _diff(row, key) -> str:
+    """'+0.4+-0.3': the row's paired difference to the reference, +- one standard error."""
+    return f"{row[key + '_diff']:+.1f}+-{row[key + '_diff_se']:.1f}"
+
+
 def format_rows(rows, inputs, hypotheses, single_inputs, threads) -> str:
     header = (f"{'sampler':10} {'steps':>5} {'sched':7} {'prec':12} {'NFE':>4} {'minP1':>6} {'minP2':>6} "
-              f"{'P1 S=1':>7} {'meanP1':>7} {'>300mm%':>7} {'hyp/s':>8} {'speedup':>7} {'peakMB':>7}")
+              f"{'P1 S=1':>7} {'(vs ref)':>11} {'meanP1':>7} {'(vs ref)':>11} {'>300mm%':>7} {'hyp/s':>8} {'speedup':>7} "
+              f"{'peakMB':>7}")
     lines = [f"Estimation on {inputs} bundled test inputs, S = {hypotheses} hypotheses (P1 S=1: "
              f"{single_inputs} inputs, one hypothesis each), {threads} CPU threads", header]
     for r in rows:
         lines.append(f"{r['sampler']:10} {r['steps']:5d} {r['schedule']:7} {r['precision']:12} {r['nfe']:4d} "
-                     f"{r['minP1']:6.1f} {r['minP2']:6.1f} {r['P1_S1']:7.1f} {r['meanP1']:7.1f} "
+                     f"{r['minP1']:6.1f} {r['minP2']:6.1f} {r['P1_S1']:7.1f} {_diff(r, 'P1_S1'):>11} "
+                     f"{r['meanP1']:7.1f} {_diff(r, 'meanP1'):>11} "
                      f"{r['over300_pct']:7.2f} {r['hyp_per_s']:8.0f} {r['speedup']:7.1f} {r['peak_rss_mb']:7.0f}")
     return "\n".join(lines)
 

@@ -22,7 +22,7 @@ from gfpose.prior import PosePrior
 from gfpose.skeleton import H36M_JOINTS
 from conftest import small_config
 
-FAST = dict(name="em", steps=3, schedule="uniform", bf16=False)
+FAST = dict(name="em", steps=3, schedule="uniform", precision="fp32")
 
 # A standing person, H36M-17 order, mm, z up (hand-made; bones 110-450 mm).
 STANDING = np.array([[0, 0, 0], [-130, 0, 0], [-130, 0, -450], [-130, 0, -850], [130, 0, 0],

@@ -17,7 +17,7 @@ from gfpose.train import STATE_FILE, train
 from gfpose.checkpoint import load_train_state
 from conftest import small_config
 
-SETTINGS = dict(name="em", steps=200, schedule="uniform", bf16=False)
+SETTINGS = dict(name="em", steps=200, schedule="uniform", precision="fp32")
 
 
 @pytest.mark.parametrize("settings", [SETTINGS, {}], ids=["alg1-em", "default-fast"])

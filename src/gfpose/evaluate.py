@@ -169,5 +169,5 @@ def evaluate(prior, poseset, task: str = "estimate", num_hypotheses: int = 1, no
             "t0": t0 if task == "denoise" else None, "denoiser": denoiser if task == "denoise" else None,
             "seed": seed,
             "sampler": {"name": settings.name, "steps": settings.steps, "schedule": settings.schedule,
-                        "bf16": settings.bf16, "nfe": settings.network_evaluations()},
+                        "precision": settings.precision, "nfe": settings.network_evaluations()},
             "seconds": round(time.time() - started, 2), "table": table}

@@ -49,9 +49,10 @@ class ResidualBlock(nn.Module):
 
     def forward(self, h: torch.Tensor, temb: torch.Tensor) -> torch.Tensor:
         """h (B, width); temb (B, width), or (1, width) when the batch shares one time: then the
-        time term is folded into linear1's bias instead of added to every row."""
+        time term is folded into linear1's bias instead of added to every row (when linear1 is an
+        nn.Linear; gfpose.quantize swaps in an int8 layer)."""
         time_term = self.time_proj(temb)
-        if time_term.shape[0] == 1:
+        if time_term.shape[0] == 1 and isinstance(self.linear1, nn.Linear):
             y = F.linear(h, self.linear1.weight, self.linear1.bias + time_term[0])
         else:
             y = self.linear1(h) + time_term

@@ -23,9 +23,9 @@ from gfpose.validation import (check_2d_input, check_choice, check_count, check_
 
 PRETRAINED_FILE = "gfpose_bandai_u3d.safetensors"
 # The fast default measured in benchmarks/sampling.py (docs/RESULTS.md): DPM-Solver++(3M) with
-# eta = 0.8 noise, 20 steps on a grid uniform in sqrt(t), network in bfloat16.
+# the reverse SDE's full noise (eta = 1), 20 steps on a grid uniform in sqrt(t), network in bfloat16.
 # PAPER_SAMPLER in gfpose.tasks is Alg. 1 with 1000 steps.
-DEFAULT_SAMPLER = SamplerSettings(name="sde-dpm3m", steps=20, schedule="quadratic", bf16=True)
+DEFAULT_SAMPLER = SamplerSettings(name="sde-dpm3m", steps=20, schedule="quadratic", precision="bf16")
 DEFAULT_IMAGE_SIZE = (1000, 1000)
 COMPLETION_MODES = ("conditional", "imputation", "both")
 
@@ -43,7 +43,7 @@ class PosePrior:
     @classmethod
     def load(cls, path, device: str = "auto", **sampler_settings) -> "PosePrior":
         """Load a model file written by training (EMA weights + config); keyword arguments change
-        the sampler settings (name, steps, schedule, bf16, max_batch) from DEFAULT_SAMPLER."""
+        the sampler settings (name, steps, schedule, precision, compile, max_batch) from DEFAULT_SAMPLER."""
         state, config, _ = load_model(path)
         net = ScoreNet(config.model)
         try:
@@ -63,7 +63,7 @@ class PosePrior:
         return PosePrior(self.sampler.net.to(device), self.config, device, self.sampler.settings)
 
     def with_sampler(self, **changes) -> "PosePrior":
-        """A view of the same model with other sampler settings (name, steps, schedule, bf16)."""
+        """A view of the same model with other sampler settings (name, steps, schedule, precision, compile)."""
         other = object.__new__(PosePrior)
         other.config, other.device = self.config, self.device
         other.sampler = self.sampler.with_settings(**changes)

@@ -19,9 +19,16 @@ from dataclasses import dataclass, replace
 import torch
 
 from gfpose.conditions import condition_from_2d, condition_from_3d, model_to_poses, poses_to_model
+from gfpose.errors import InputError
+from gfpose.quantize import quantize_blocks
 from gfpose.sampling import SAMPLERS, Imputation, get_sampler, posterior_mean, time_grid
 from gfpose.score import Condition, network_score_fn
 from gfpose.sde import EPS
+
+
+# fp32; bf16: a bfloat16 copy of the network; int8: the residual blocks' matmuls in int8 (gfpose.quantize),
+# fastest under torch.compile.
+PRECISIONS = ("fp32", "bf16", "int8")
 
 
 @dataclass(frozen=True)
@@ -31,9 +38,13 @@ class SamplerSettings:
     name: str = "em"
     steps: int = 1000
     schedule: str = "uniform"
-    bf16: bool = False  # a bfloat16 copy of the network; the SDE arithmetic stays float32
+    precision: str = "fp32"  # the network's: one of PRECISIONS; the SDE arithmetic stays float32
     max_batch: int = 4096
     compile: bool = False  # torch.compile the network: faster on CPU, ~30 s to compile once
+
+    def __post_init__(self):
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
 
     def network_evaluations(self) -> int:
         return self.steps * SAMPLERS[self.name][1]
@@ -54,14 +65,17 @@ class Sampler:
         return Sampler(self.net, self.sde, self.data_scale, replace(self.settings, **changes))
 
     def network_dtype(self) -> torch.dtype:
-        return torch.bfloat16 if self.settings.bf16 else torch.float32
+        return torch.bfloat16 if self.settings.precision == "bf16" else torch.float32
 
     def network(self):
-        """The network to call, made once per Sampler: in the settings' precision (a bfloat16
-        copy of the weights when bf16), compiled when settings.compile, falling back to eager."""
+        """The network to call, made once per Sampler: in the settings' precision (a bfloat16 or
+        int8 copy of the weights), compiled when settings.compile, falling back to eager."""
         if self._network is not None:
             return self._network
-        net = copy.deepcopy(self.net).to(torch.bfloat16) if self.settings.bf16 else self.net
+        if self.settings.precision == "int8" and next(self.net.parameters()).device.type != "cpu":
+            raise InputError("precision int8 is a CPU path (torch._int_mm); use bf16 on a GPU")
+        net = {"fp32": lambda: self.net, "bf16": lambda: copy.deepcopy(self.net).to(torch.bfloat16),
+               "int8": lambda: quantize_blocks(self.net)}[self.settings.precision]()
         self._network = net
         if self.settings.compile:
             compiled = torch.compile(net)

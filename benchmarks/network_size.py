@@ -1,0 +1,66 @@
+"""Table 9's network-size half: models of different width or depth, trained for the same number of
+steps on the bundled train split, sampled the same way and timed on the same CPU.
+
+Each checkpoint is run through benchmarks/sampling.py's measurement (minMPJPE over S hypotheses,
+MPJPE with S = 1, mean over hypotheses, hypotheses per second) with one sampler setting, the
+package default unless --sampler/--steps say otherwise. Prints a table, or JSON with --json.
+
+    python benchmarks/network_size.py runs/u3d_11000/model.safetensors runs/h512/model.safetensors --json
+"""
+
+import argparse
+import json
+import sys
+
+import torch
+
+from gfpose.checkpoint import load_model
+from gfpose.prior import DEFAULT_SAMPLER
+from sampling import run  # benchmarks/ is on sys.path when this script runs
+
+
+def architecture(path) -> dict:
+    """Width, depth, parameter count and training step of a model file."""
+    state, config, step = load_model(path)
+    return {"hidden": config.model.hidden, "blocks": config.model.blocks, "train_step": step,
+            "params_m": sum(v.numel() for v in state.values()) / 1e6}
+
+
+def format_rows(rows, inputs, hypotheses, single_inputs, threads) -> str:
+    lines = [f"Estimation on {inputs} bundled test inputs, S = {hypotheses} (P1 S=1: {single_inputs} inputs), "
+             f"{rows[0]['sampler']} x {rows[0]['steps']} steps ({rows[0]['precision']}), {threads} CPU threads",
+             f"{'hidden':>6} {'blocks':>6} {'params M':>8} {'trained':>7} {'minP1':>6} {'minP2':>6} "
+             f"{'P1 S=1':>7} {'meanP1':>7} {'hyp/s':>7}"]
+    for r in rows:
+        lines.append(f"{r['hidden']:6d} {r['blocks']:6d} {r['params_m']:8.2f} {r['train_step']:7d} {r['minP1']:6.1f} "
+                     f"{r['minP2']:6.1f} {r['P1_S1']:7.1f} {r['meanP1']:7.1f} {r['hyp_per_s']:7.0f}")
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("checkpoints", nargs="+")
+    parser.add_argument("--sampler", default=DEFAULT_SAMPLER.name)
+    parser.add_argument("--steps", type=int, default=DEFAULT_SAMPLER.steps)
+    parser.add_argument("--precision", default=DEFAULT_SAMPLER.precision)
+    parser.add_argument("--inputs", type=int, default=50)
+    parser.add_argument("--hypotheses", type=int, default=200)
+    parser.add_argument("--single-inputs", type=int, default=1000)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    config = (args.sampler, args.steps, DEFAULT_SAMPLER.schedule, args.precision)
+    rows = []
+    for path in args.checkpoints:
+        row = run(path, args.inputs, args.hypotheses, args.single_inputs, [config])[0]
+        rows.append({"checkpoint": str(path), **architecture(path), **row})
+    threads = torch.get_num_threads()
+    if args.json:
+        print(json.dumps({"inputs": args.inputs, "hypotheses": args.hypotheses, "single_inputs": args.single_inputs,
+                          "threads": threads, "command": "python benchmarks/network_size.py " + " ".join(sys.argv[1:]),
+                          "rows": rows}))
+    else:
+        print(format_rows(rows, args.inputs, args.hypotheses, args.single_inputs, threads))
+
+
+if __name__ == "__main__":
+    main()
