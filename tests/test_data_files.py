@@ -1,5 +1,6 @@
 """Pose files: generic npz, the Human3.6M VideoPose3D layout, the bundled set, bad input."""
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -55,6 +56,16 @@ def test_metres_instead_of_mm(tmp_path):
     save_pose_npz(tmp_path / "metres.npz", poses_3d=standing_poses(3, np.random.default_rng(2)) / 1000)
     with pytest.raises(InputError, match="metres.npz.*metres"):
         load_pose_npz(tmp_path / "metres.npz")
+
+
+def test_poses_with_single_joints_load_without_a_unit_guess(tmp_path):
+    """With no bone whose two joints are both present, units cannot be judged: no error, no warning."""
+    poses = np.full((4, 17, 3), np.nan, dtype=np.float32)
+    poses[np.arange(4), np.arange(4)] = 500.0
+    save_pose_npz(tmp_path / "sparse.npz", poses_3d=poses)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(load_pose_npz(tmp_path / "sparse.npz")) == 4
 
 
 @pytest.mark.parametrize("case", ["truncated", "garbage", "no_key", "shape", "all_nan", "missing"])

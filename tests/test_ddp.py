@@ -1,6 +1,7 @@
 """More than one process: `torchrun --nproc_per_node=2 gfpose train` (DDP over gloo) takes the same
 steps as one process on the whole batch, and rows of work split by rank gather back in order."""
 
+import json
 import os
 import subprocess
 import sys
@@ -36,6 +37,10 @@ def test_two_ddp_processes_match_one_process(tmp_path, gaussian_poses):
     ddp, single = (load_train_state(tmp_path / run / STATE_FILE) for run in ("ddp", "single"))
     assert ddp["step"] == single["step"] == 2
     assert len((tmp_path / "ddp" / "log.jsonl").read_text().splitlines()) == 2  # one group: rank 0 alone logs
+    # The logged loss is the whole batch's, not rank 0's half of it.
+    logged = [[json.loads(line)["loss"] for line in (tmp_path / run / "log.jsonl").read_text().splitlines()]
+              for run in ("ddp", "single")]
+    assert np.allclose(logged[0], logged[1], rtol=1e-4), logged
     torch.manual_seed(CONFIG.train.seed)
     initial = ScoreNet(CONFIG.model).state_dict()
     moved = max((single["model"][k] - initial[k]).abs().max().item() for k in initial)

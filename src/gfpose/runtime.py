@@ -53,6 +53,16 @@ def local_device(device: torch.device) -> torch.device:
     return device
 
 
+def batch_mean(rank_mean: torch.Tensor, count: int, total: int) -> float:
+    """The whole batch's mean from each rank's mean over its `count` of `total` items; every rank
+    must call it (an all-reduce under torchrun), a single process gets its own value back."""
+    if not (dist.is_available() and dist.is_initialized()):
+        return rank_mean.item()
+    weighted = rank_mean.detach().float() * count
+    dist.all_reduce(weighted)
+    return weighted.item() / total
+
+
 def rank_slice(n: int, rank: int, size: int) -> slice:
     """Contiguous share of n items for one rank (the first n % size ranks take one more)."""
     base, extra = divmod(n, size)

@@ -21,7 +21,7 @@ from gfpose.checkpoint import load_train_state, save_model, save_train_state
 from gfpose.config import Config
 from gfpose.losses import dsm_loss
 from gfpose.network import ScoreNet
-from gfpose.runtime import close_distributed, init_distributed, local_device, rank_slice
+from gfpose.runtime import batch_mean, close_distributed, init_distributed, local_device, rank_slice
 from gfpose.sde import SubVPSDE
 
 MODEL_FILE = "model.safetensors"
@@ -77,9 +77,10 @@ def train(config: Config, data, out_dir, device: torch.device, progress: bool = 
             raise FloatingPointError(f"training loss became {loss_value} at step {step}; lower lr or check data")
         bar.update(1)
         if step % cfg.log_every == 0 or step == cfg.steps:
-            bar.set_postfix(loss=f"{loss_value:.3f}")
+            logged = batch_mean(loss, share.stop - share.start, cfg.batch_size)  # all ranks' rows
+            bar.set_postfix(loss=f"{logged:.3f}")
             if rank == 0:
-                _log(out_dir, step=step, loss=loss_value, lr=optimizer.param_groups[0]["lr"],
+                _log(out_dir, step=step, loss=logged, lr=optimizer.param_groups[0]["lr"],
                      seconds=round(time.time() - started, 1))
         if rank == 0 and (step % cfg.checkpoint_every == 0 or step == cfg.steps):
             save_checkpoint(out_dir, config, net, ema, optimizer, step)

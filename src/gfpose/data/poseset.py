@@ -15,10 +15,13 @@ _LABELS = ("action", "subject", "take", "split")
 
 
 def median_bone_length(poses: np.ndarray, max_poses: int = 10_000) -> float:
-    """Median bone length of ``(N, 17, 3)`` poses over an evenly strided sample, NaN-aware."""
+    """Median bone length of ``(N, 17, 3)`` poses over an evenly strided sample, over the bones
+    with both joints present; NaN when there is none."""
     sample = poses[:: max(1, len(poses) // max_poses)]
     parent, child = np.array(BONES).T
-    return float(np.nanmedian(np.linalg.norm(sample[:, child] - sample[:, parent], axis=-1)))
+    lengths = np.linalg.norm(sample[:, child] - sample[:, parent], axis=-1)
+    lengths = lengths[np.isfinite(lengths)]
+    return float(np.median(lengths)) if lengths.size else float("nan")
 
 
 @dataclass
