@@ -16,8 +16,10 @@ import platform
 import time
 from pathlib import Path
 
+import claims  # benchmarks/ is on sys.path when this script runs
 import torch
 
+from gfpose.checkpoint import atomic_write
 from gfpose.data.bandai import load_bundled
 from gfpose.data.posefile import load_pose_npz
 from gfpose.evaluate import evaluate
@@ -127,6 +129,16 @@ LIFTER_TABLES = {
 }
 
 
+def render_network_size(path: Path) -> str:
+    """The network-size benchmark (benchmarks/network_size.py --json) as a fixed-width block."""
+    from network_size import format_rows
+    bench = json.loads(path.read_text())
+    return (f"### Table 9, network size: width at equal training steps\n\n`{bench['command']}`\n\n```\n"
+            f"{format_rows(bench['rows'], bench['inputs'], bench['hypotheses'], bench['single_inputs'], bench['threads'])}"
+            f"\n```\n\nPaper (H3.6M, 1k steps, minMPJPE P1): 2 x 512 44.3, 2 x 1024 35.6, 2 x 2048 37.6, "
+            f"2 x 4096 37.5, 3 x 1024 37.2, 4 x 1024 37.1\n")
+
+
 def render_lifter_table(path: Path) -> str:
     """A benchmarks/lifter_tables.py result as a Markdown table."""
     result = json.loads(path.read_text())
@@ -144,6 +156,8 @@ def render_lifter_table(path: Path) -> str:
 def render(results_dir: Path = RESULTS) -> str:
     """Markdown for every table JSON present: the average over actions of each row."""
     parts = [render_sampling(results_dir / "sampling.json")] if (results_dir / "sampling.json").exists() else []
+    if (results_dir / "network_size.json").exists():
+        parts.append(render_network_size(results_dir / "network_size.json"))
     parts += [render_lifter_table(path) for path in sorted(results_dir.glob("lifter_t*.json"))]
     for path in sorted(results_dir.glob("t*.json"), key=lambda p: int(p.stem[1:])):
         table = json.loads(path.read_text())
@@ -173,15 +187,18 @@ def render(results_dir: Path = RESULTS) -> str:
 PER_ACTION = {"t1": ("P1 min S=200", "P2 min S=200", "P1 min S=1"), "t2": ("PCK150 best",)}
 
 REPORT = ROOT / "docs" / "RESULTS.md"
-START, END = "<!-- tables:start -->", "<!-- tables:end -->"
+TABLES_BLOCK, CLAIMS_BLOCK = "tables", "claims"
 
 
-def write_report(markdown: str, report: Path = REPORT) -> None:
-    """Replace the generated block between the START and END markers of docs/RESULTS.md."""
+def write_report(markdown: str, block: str, report: Path = REPORT) -> None:
+    """Replace the generated block between <!-- block:start --> and <!-- block:end --> of docs/RESULTS.md."""
+    start, end = f"<!-- {block}:start -->", f"<!-- {block}:end -->"
     text = report.read_text()
-    head, _, rest = text.partition(START)
-    _, _, tail = rest.partition(END)
-    report.write_text(f"{head}{START}\n{markdown}\n{END}{tail}")
+    if start not in text or end not in text:
+        raise SystemExit(f"{report} has no {start} ... {end} markers")
+    head, _, rest = text.partition(start)
+    _, _, tail = rest.partition(end)
+    atomic_write(report, lambda tmp: Path(tmp).write_text(f"{head}{start}\n{markdown}\n{end}{tail}"))
 
 
 def main():
@@ -200,9 +217,10 @@ def main():
         RESULTS.mkdir(parents=True, exist_ok=True)
         for table_id in args.tables.split(","):
             table = run_table(prior, table_id, args.every, args.checkpoint)
-            (RESULTS / f"{table_id}.json").write_text(json.dumps(table, indent=1))
+            atomic_write(RESULTS / f"{table_id}.json", lambda tmp: Path(tmp).write_text(json.dumps(table, indent=1)))
     markdown = render()
-    write_report(markdown)
+    write_report(markdown, TABLES_BLOCK)
+    write_report(claims.render(RESULTS), CLAIMS_BLOCK)
     print(markdown)
 
 
