@@ -15,11 +15,11 @@ every model is tested on the same four kinds of 2D: clean (GT), detector-like (D
 
 import argparse
 import json
-import platform
 import sys
 import time
 from pathlib import Path
 
+import hardware  # benchmarks/ is on sys.path when this script runs
 import numpy as np
 import torch
 from torch import nn
@@ -161,7 +161,7 @@ def main():
         rows = table_8(prior, train, test, args.steps, args.real_small, args.generated)
     command = " ".join(["python benchmarks/lifter_tables.py"] + sys.argv[1:])
     result = {"table": args.table, "rows": rows, "inputs": len(test), "every": args.every, "steps": args.steps,
-              "sampler": vars(prior.sampler.settings), "hardware": f"{platform.machine()}, {torch.get_num_threads()} threads",
+              "sampler": vars(prior.sampler.settings), "hardware": hardware.describe(),
               "seconds": round(time.time() - started, 1), "command": command}
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"lifter_t{args.table}.json").write_text(json.dumps(result, indent=1))

@@ -12,11 +12,10 @@ import argparse
 import json
 import sys
 
-import torch
-
+import hardware  # benchmarks/ is on sys.path when this script runs
 from gfpose.checkpoint import load_model
 from gfpose.prior import DEFAULT_SAMPLER
-from sampling import run  # benchmarks/ is on sys.path when this script runs
+from sampling import run
 
 
 def architecture(path) -> dict:
@@ -26,9 +25,9 @@ def architecture(path) -> dict:
             "params_m": sum(v.numel() for v in state.values()) / 1e6}
 
 
-def format_rows(rows, inputs, hypotheses, single_inputs, threads) -> str:
+def format_rows(rows, inputs, hypotheses, single_inputs, machine) -> str:
     lines = [f"Estimation on {inputs} bundled test inputs, S = {hypotheses} (P1 S=1: {single_inputs} inputs), "
-             f"{rows[0]['sampler']} x {rows[0]['steps']} steps ({rows[0]['precision']}), {threads} CPU threads",
+             f"{rows[0]['sampler']} x {rows[0]['steps']} steps ({rows[0]['precision']}); {machine}",
              f"{'hidden':>6} {'blocks':>6} {'params M':>8} {'trained':>7} {'minP1':>6} {'minP2':>6} "
              f"{'P1 S=1':>7} {'meanP1':>7} {'hyp/s':>7}"]
     for r in rows:
@@ -53,13 +52,13 @@ def main():
     for path in args.checkpoints:
         row = run(path, args.inputs, args.hypotheses, args.single_inputs, [config])[0]
         rows.append({"checkpoint": str(path), **architecture(path), **row})
-    threads = torch.get_num_threads()
+    machine = hardware.describe()
     if args.json:
         print(json.dumps({"inputs": args.inputs, "hypotheses": args.hypotheses, "single_inputs": args.single_inputs,
-                          "threads": threads, "command": "python benchmarks/network_size.py " + " ".join(sys.argv[1:]),
+                          "hardware": machine, "command": "python benchmarks/network_size.py " + " ".join(sys.argv[1:]),
                           "rows": rows}))
     else:
-        print(format_rows(rows, args.inputs, args.hypotheses, args.single_inputs, threads))
+        print(format_rows(rows, args.inputs, args.hypotheses, args.single_inputs, machine))
 
 
 if __name__ == "__main__":

@@ -12,12 +12,11 @@ The rendered tables replace the block between the markers in docs/RESULTS.md.
 
 import argparse
 import json
-import platform
 import time
 from pathlib import Path
 
 import claims  # benchmarks/ is on sys.path when this script runs
-import torch
+import hardware
 
 from gfpose.checkpoint import atomic_write
 from gfpose.data.bandai import load_bundled
@@ -108,7 +107,12 @@ def run_table(prior, table_id: str, every: int, checkpoint: str) -> dict:
             "columns": columns, "paper": paper, "rows": results, "command": command,
             "sampler": {"name": settings.name, "steps": settings.steps, "schedule": settings.schedule,
                         "precision": settings.precision},
-            "hardware": f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads"}
+            "hardware": hardware.describe()}
+
+
+def machine(bench: dict) -> str:
+    """The benchmark's hardware line; results from before it was recorded name the thread count only."""
+    return bench.get("hardware") or f"{bench['threads']} CPU threads"
 
 
 def render_sampling(path: Path) -> str:
@@ -116,7 +120,7 @@ def render_sampling(path: Path) -> str:
     from sampling import format_rows  # benchmarks/ is on sys.path when this script runs
     bench = json.loads(path.read_text())
     return (f"### Tables 9 and 17 analogue: samplers, steps, precision (speed vs accuracy)\n\n"
-            f"`{bench['command']}`\n\n```\n{format_rows(bench['rows'], bench['inputs'], bench['hypotheses'], bench['single_inputs'], bench['threads'])}\n```\n")
+            f"`{bench['command']}`\n\n```\n{format_rows(bench['rows'], bench['inputs'], bench['hypotheses'], bench['single_inputs'], machine(bench))}\n```\n")
 
 
 LIFTER_TABLES = {
@@ -134,7 +138,7 @@ def render_network_size(path: Path) -> str:
     from network_size import format_rows
     bench = json.loads(path.read_text())
     return (f"### Table 9, network size: width at equal training steps\n\n`{bench['command']}`\n\n```\n"
-            f"{format_rows(bench['rows'], bench['inputs'], bench['hypotheses'], bench['single_inputs'], bench['threads'])}"
+            f"{format_rows(bench['rows'], bench['inputs'], bench['hypotheses'], bench['single_inputs'], machine(bench))}"
             f"\n```\n\nPaper (H3.6M, 1k steps, minMPJPE P1): 2 x 512 44.3, 2 x 1024 35.6, 2 x 2048 37.6, "
             f"2 x 4096 37.5, 3 x 1024 37.2, 4 x 1024 37.1\n")
 

@@ -19,6 +19,7 @@ import sys
 import time
 from pathlib import Path
 
+import hardware  # benchmarks/ is on sys.path when this script runs
 import numpy as np
 import torch
 
@@ -122,12 +123,12 @@ def _diff(row, key) -> str:
     return f"{row[key + '_diff']:+.1f}+-{row[key + '_diff_se']:.1f}"
 
 
-def format_rows(rows, inputs, hypotheses, single_inputs, threads) -> str:
+def format_rows(rows, inputs, hypotheses, single_inputs, machine) -> str:
     header = (f"{'sampler':10} {'steps':>5} {'sched':7} {'prec':12} {'NFE':>4} {'minP1':>6} {'minP2':>6} "
               f"{'P1 S=1':>7} {'(vs ref)':>11} {'meanP1':>7} {'(vs ref)':>11} {'>300mm%':>7} {'hyp/s':>8} {'speedup':>7} "
               f"{'peakMB':>7}")
     lines = [f"Estimation on {inputs} bundled test inputs, S = {hypotheses} hypotheses (P1 S=1: "
-             f"{single_inputs} inputs, one hypothesis each), {threads} CPU threads", header]
+             f"{single_inputs} inputs, one hypothesis each); {machine}", header]
     for r in rows:
         lines.append(f"{r['sampler']:10} {r['steps']:5d} {r['schedule']:7} {r['precision']:12} {r['nfe']:4d} "
                      f"{r['minP1']:6.1f} {r['minP2']:6.1f} {r['P1_S1']:7.1f} {_diff(r, 'P1_S1'):>11} "
@@ -150,7 +151,7 @@ if __name__ == "__main__":
     rows = run(args.checkpoint, args.inputs, args.hypotheses, args.single_inputs, configs, progress=args.progress)
     if args.json:
         print(json.dumps({"inputs": args.inputs, "hypotheses": args.hypotheses,
-                          "single_inputs": args.single_inputs, "threads": torch.get_num_threads(),
+                          "single_inputs": args.single_inputs, "hardware": hardware.describe(),
                           "command": "python benchmarks/sampling.py " + " ".join(sys.argv[1:]), "rows": rows}))
     else:
-        print(format_rows(rows, args.inputs, args.hypotheses, args.single_inputs, torch.get_num_threads()))
+        print(format_rows(rows, args.inputs, args.hypotheses, args.single_inputs, hardware.describe()))

@@ -5,9 +5,10 @@ Weights are quantized once, symmetric per output channel; activations on the fly
 row; the int32 product (torch._int_mm, the int8 matrix kernel that torchao itself calls) is rescaled
 in float32. The group norm after each matmul absorbs most of the rounding: on the shipped model the
 network output moves by 0.3 % (bfloat16: 0.3 %). Worth it only under torch.compile, which fuses the
-quantization into the neighbouring element-wise work: there a forward of 4096 rows on two CPU cores
-takes 74 ms against 104 ms in bfloat16 (eager int8: 175 ms). torchao's int8 dynamic quantization
-measured 133 ms here, hence this small module.
+quantization into the neighbouring element-wise work: in benchmarks/sampling.py on two AMD EPYC
+cores, int8 + compile draws 4,805 hypotheses/s against 4,042 for bfloat16 + compile, while eager
+int8 is slower than eager bfloat16. On the project's earlier (AMX) machine, torchao's int8 dynamic
+quantization took 133 ms per 4096-row forward against 74 ms for this module, hence this small module.
 """
 
 import copy
