@@ -119,8 +119,12 @@ def render_sampling(path: Path) -> str:
     """The sampler benchmark (benchmarks/sampling.py --json) as a fixed-width block."""
     from sampling import format_rows  # benchmarks/ is on sys.path when this script runs
     bench = json.loads(path.read_text())
+    reference = bench["rows"][0]
     return (f"### Tables 9 and 17 analogue: samplers, steps, precision (speed vs accuracy)\n\n"
-            f"`{bench['command']}`\n\n```\n{format_rows(bench['rows'], bench['inputs'], bench['hypotheses'], bench['single_inputs'], machine(bench))}\n```\n")
+            f"{bench['inputs']} inputs x {bench['hypotheses']} hypotheses per row (fewer than the other tables: the "
+            f"reference row, Alg. 1 with {reference['steps']} steps, draws {reference['hyp_per_s']:.0f} hypotheses/s, "
+            f"{reference['seconds'] / 60:.0f} minutes for this row alone), plus {bench['single_inputs']} inputs x 1 "
+            f"hypothesis for MPJPE at S = 1.\n\n`{bench['command']}`\n\n```\n{format_rows(bench['rows'], bench['inputs'], bench['hypotheses'], bench['single_inputs'], machine(bench))}\n```\n")
 
 
 LIFTER_TABLES = {
