@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from gfpose.atomic import atomic_write
 from gfpose.batches import PoseBatches
 from gfpose.conditions import condition_from_2d, model_to_poses
 from gfpose.config import Config, TrainConfig
@@ -31,9 +32,11 @@ from gfpose.data.bandai import load_bundled
 from gfpose.data.noise2d import detector_noise
 from gfpose.data.poseset import PoseSet
 from gfpose.evaluate import eval_inputs
+from gfpose.geometry import root_center
 from gfpose.metrics import mpjpe, per_action_table
 from gfpose.network import ScoreNet
 from gfpose.prior import PosePrior
+from gfpose.tasks import estimate_request
 
 RESULTS = Path(__file__).resolve().parent.parent / "docs" / "results"
 
@@ -89,12 +92,12 @@ def action_mpjpe(prediction_mm: torch.Tensor, inputs) -> float:
 @torch.inference_mode()
 def lifter_mpjpe(lifter: Lifter, inputs, keypoints, data_scale: float) -> float:
     prediction = model_to_poses(lifter(condition_from_2d(keypoints, inputs.image_size)), data_scale)
-    return action_mpjpe(prediction - prediction[:, :1], inputs)
+    return action_mpjpe(root_center(prediction), inputs)
 
 
 def prior_mpjpe(prior: PosePrior, inputs, keypoints) -> float:
     """One hypothesis per input (S = 1)."""
-    return action_mpjpe(prior.sampler.estimate(keypoints, inputs.image_size, 1)[:, 0], inputs)
+    return action_mpjpe(prior.sampler_for("estimate").run(estimate_request(keypoints, inputs.image_size))[:, 0], inputs)
 
 
 def camera_poses_as_world(poses_cam: np.ndarray) -> np.ndarray:
@@ -163,9 +166,9 @@ def main():
     result = {"table": args.table, "rows": rows, "inputs": len(test), "every": args.every, "steps": args.steps,
               "sampler": vars(prior.sampler.settings), "hardware": hardware.describe(),
               "seconds": round(time.time() - started, 1), "command": command}
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"lifter_t{args.table}.json").write_text(json.dumps(result, indent=1))
-    print(json.dumps(result, indent=1))
+    text = json.dumps(result, indent=1)
+    atomic_write(RESULTS / f"lifter_t{args.table}.json", lambda tmp: Path(tmp).write_text(text))
+    print(text)
 
 
 if __name__ == "__main__":

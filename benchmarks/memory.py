@@ -22,7 +22,7 @@ import torch
 from gfpose.checkpoint import save_model
 from gfpose.config import Config, ModelConfig
 from gfpose.data.poseset import PoseSet
-from gfpose.evaluate import evaluate
+from gfpose.evaluate import EvalTask, evaluate
 from gfpose.network import ScoreNet
 from gfpose.prior import PosePrior
 from gfpose.tasks import SamplerSettings
@@ -65,11 +65,12 @@ def measure(count: int, hypotheses: int) -> dict:
     """Run one evaluation in this process; peak RSS before and during it."""
     with tempfile.TemporaryDirectory() as folder:
         prior, data = tiny_prior(Path(folder)), test_poses(count)
-    evaluate(prior, test_poses(4), "estimate", hypotheses, progress=False)  # warm up allocators and kernels
+    spec = EvalTask("estimate", hypotheses)
+    evaluate(prior.sampler_for("estimate"), test_poses(4), spec, progress=False)  # warm up allocators and kernels
     before = peak_rss_mb()
     reset_peak_rss()
     started = time.time()
-    evaluate(prior, data, "estimate", hypotheses, progress=False)
+    evaluate(prior.sampler_for("estimate"), data, spec, progress=False)
     return {"inputs": count, "baseline_mb": round(before, 1), "peak_mb": round(peak_rss_mb(), 1),
             "all_at_once_mb": round(count * hypotheses * 17 * 3 * 4 / 2**20, 1),
             "seconds": round(time.time() - started, 1)}

@@ -18,61 +18,62 @@ from pathlib import Path
 import claims  # benchmarks/ is on sys.path when this script runs
 import hardware
 
-from gfpose.checkpoint import atomic_write
+from gfpose.atomic import atomic_write
 from gfpose.data.bandai import load_bundled
 from gfpose.data.posefile import load_pose_npz
-from gfpose.evaluate import evaluate
+from gfpose.evaluate import EvalTask, evaluate
 from gfpose.metrics import format_table
+from gfpose.perturbations import MissingJoints, PoseNoise
 from gfpose.prior import PosePrior
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "docs" / "results"
 CMU = ROOT / "benchmarks" / "data" / "cmu17.npz"
 
-# table id -> (title, data, [(row label, evaluate kwargs)], columns to report, paper reference)
+# table id -> (title, data, [(row label, EvalTask fields)], columns to report, paper reference)
 TABLES = {
     "t1": ("Table 1/3: multi-hypothesis estimation, minMPJPE (mm) over S hypotheses", "bundled", [
-        ("GT 2D", dict(task="estimate", num_hypotheses=200)),
-        ("noisy 2D (sigma 5 px, 2% outliers)", dict(task="estimate", num_hypotheses=200, noise_2d=5.0)),
+        ("GT 2D", dict(task="estimate", hypotheses=200)),
+        ("noisy 2D (sigma 5 px, 2% outliers)", dict(task="estimate", hypotheses=200, noise_2d=5.0)),
     ], ["P1 min S=1", "P1 min S=10", "P1 min S=200", "P2 min S=1", "P2 min S=10", "P2 min S=200", "P1 mean over S"],
         "Paper (H3.6M, detected 2D): P1 S=1 51.0, S=10 45.1, S=200 35.6; P2 S=200 30.5; GT 2D P2 S=200 16.9"),
     "t2": ("Table 2: cross-dataset, trained on bundled data, tested on CMU mocap, S = 200", "cmu", [
-        ("CMU, GT 2D", dict(task="estimate", num_hypotheses=200)),
+        ("CMU, GT 2D", dict(task="estimate", hypotheses=200)),
     ], ["PCK150 best", "AUC best", "P1 min S=200", "P1 min S=1"],
         "Paper (trained H3.6M, tested 3DHP): PCK 86.9 overall (GS 88.4, noGS 87.1, outdoor 84.3)"),
     "t5": ("Table 5: completion from partial 2D, minMPJPE P1 (mm), S = 200", "bundled", [
-        ("1 joint", dict(task="complete-2d", num_hypotheses=200, missing="joints:1")),
-        ("2 joints", dict(task="complete-2d", num_hypotheses=200, missing="joints:2")),
-        ("2 legs", dict(task="complete-2d", num_hypotheses=200, missing="parts:r_leg,l_leg")),
-        ("2 arms", dict(task="complete-2d", num_hypotheses=200, missing="parts:l_arm,r_arm")),
-        ("left leg + left arm", dict(task="complete-2d", num_hypotheses=200, missing="parts:l_leg,l_arm")),
-        ("right leg + right arm", dict(task="complete-2d", num_hypotheses=200, missing="parts:r_leg,r_arm")),
+        ("1 joint", dict(task="complete-2d", hypotheses=200, missing=MissingJoints.parse("joints:1"))),
+        ("2 joints", dict(task="complete-2d", hypotheses=200, missing=MissingJoints.parse("joints:2"))),
+        ("2 legs", dict(task="complete-2d", hypotheses=200, missing=MissingJoints.parse("parts:r_leg,l_leg"))),
+        ("2 arms", dict(task="complete-2d", hypotheses=200, missing=MissingJoints.parse("parts:l_arm,r_arm"))),
+        ("left leg + left arm", dict(task="complete-2d", hypotheses=200, missing=MissingJoints.parse("parts:l_leg,l_arm"))),
+        ("right leg + right arm", dict(task="complete-2d", hypotheses=200, missing=MissingJoints.parse("parts:r_leg,r_arm"))),
     ], ["P1 min S=200", "P1 min S=1"], "Paper: 37.8, 39.6, 53.5, 60.0, 54.6, 53.1"),
     "t6": ("Table 6: completion from partial 3D (conditioning + imputation), minMPJPE P1 (mm)", "bundled", [
-        ("right leg", dict(task="complete-3d", num_hypotheses=200, missing="parts:r_leg")),
-        ("left leg", dict(task="complete-3d", num_hypotheses=200, missing="parts:l_leg")),
-        ("left arm", dict(task="complete-3d", num_hypotheses=200, missing="parts:l_arm")),
-        ("right arm", dict(task="complete-3d", num_hypotheses=200, missing="parts:r_arm")),
+        ("right leg", dict(task="complete-3d", hypotheses=200, missing=MissingJoints.parse("parts:r_leg"))),
+        ("left leg", dict(task="complete-3d", hypotheses=200, missing=MissingJoints.parse("parts:l_leg"))),
+        ("left arm", dict(task="complete-3d", hypotheses=200, missing=MissingJoints.parse("parts:l_arm"))),
+        ("right arm", dict(task="complete-3d", hypotheses=200, missing=MissingJoints.parse("parts:r_arm"))),
     ], ["P1 min S=1", "P1 min S=200"], "Paper S=1 / S=200: 13.0/5.2, 14.3/5.8, 25.5/9.4, 22.4/8.9"),
     "t7": ("Table 7: denoising, MPJPE (mm) before / after: a reverse-SDE sample or the posterior mean "
            "(Tweedie, one network evaluation), from the paper's t0 or t0 matched to the noise",
            "bundled", [
         (f"{label}, {denoiser}, t0 {t0}", dict(task="denoise", noise_3d=noise, t0=t0, denoiser=denoiser))
         for label, noise, paper_t0 in (
-            ("clean", "none", 0.05), ("+ N(0, 25 mm^2)", "gaussian:25", 0.05),
-            ("+ N(0, 100 mm^2)", "gaussian:100", 0.05), ("+ N(0, 400 mm^2)", "gaussian:400", 0.1),
-            ("+ U(-25, 25) mm", "uniform:25", 0.05), ("+ U(-50, 50) mm", "uniform:50", 0.1),
-            ("+ U(-100, 100) mm", "uniform:100", 0.1))
+            ("clean", PoseNoise(), 0.05), ("+ N(0, 25 mm^2)", PoseNoise("gaussian", 25), 0.05),
+            ("+ N(0, 100 mm^2)", PoseNoise("gaussian", 100), 0.05), ("+ N(0, 400 mm^2)", PoseNoise("gaussian", 400), 0.1),
+            ("+ U(-25, 25) mm", PoseNoise("uniform", 25), 0.05), ("+ U(-50, 50) mm", PoseNoise("uniform", 50), 0.1),
+            ("+ U(-100, 100) mm", PoseNoise("uniform", 100), 0.1))
         for t0, denoiser in ((paper_t0, "sample"), ("auto", "sample"), ("auto", "mean"))
     ], ["P2 before", "P2 after", "P1 before", "P1 after"],
         "Paper (before/after): 0/14.7, 33.1/25.0, 65.5/42.8, 126.0/64.6, 49.1/32.8, 96.2/50.9, 178.2/89.4"),
     "t15": ("Tables 15-17: conditioning vs imputation vs both, minMPJPE P1 (mm), S = 200", "bundled", [
-        ("2 legs from 2D, conditional", dict(task="complete-2d", num_hypotheses=200, missing="parts:r_leg,l_leg")),
-        ("right leg from 3D, conditional", dict(task="complete-3d", num_hypotheses=200, missing="parts:r_leg",
+        ("2 legs from 2D, conditional", dict(task="complete-2d", hypotheses=200, missing=MissingJoints.parse("parts:r_leg,l_leg"))),
+        ("right leg from 3D, conditional", dict(task="complete-3d", hypotheses=200, missing=MissingJoints.parse("parts:r_leg"),
                                                 mode="conditional")),
-        ("right leg from 3D, imputation", dict(task="complete-3d", num_hypotheses=200, missing="parts:r_leg",
+        ("right leg from 3D, imputation", dict(task="complete-3d", hypotheses=200, missing=MissingJoints.parse("parts:r_leg"),
                                                mode="imputation")),
-        ("right leg from 3D, both", dict(task="complete-3d", num_hypotheses=200, missing="parts:r_leg", mode="both")),
+        ("right leg from 3D, both", dict(task="complete-3d", hypotheses=200, missing=MissingJoints.parse("parts:r_leg"), mode="both")),
     ], ["P1 min S=200", "P1 min S=1"], "Paper U3D, right leg from 3D: cond 8.6, imputation 6.1, both 5.6"),
 }
 
@@ -93,7 +94,8 @@ def run_table(prior, table_id: str, every: int, checkpoint: str) -> dict:
     results = []
     for label, kwargs in rows:
         started = time.time()
-        result = evaluate(prior, data, progress=False, **kwargs)
+        spec = EvalTask(**kwargs)
+        result = evaluate(prior.sampler_for(spec.task), data, spec, progress=False)
         result.update(label=label, wall_seconds=round(time.time() - started, 1))
         if kwargs.get("t0") == "auto":  # the start time evaluate chose from the noise level
             result["label"] = f"{label} = {result['t0']:.3f}"

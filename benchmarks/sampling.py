@@ -24,10 +24,10 @@ import numpy as np
 import torch
 
 from gfpose import metrics
-from gfpose.conditions import condition_from_2d
 from gfpose.data.bandai import load_bundled
 from gfpose.evaluate import eval_inputs
 from gfpose.prior import PosePrior
+from gfpose.tasks import estimate_request
 
 # (sampler, steps, schedule, precision): "fp32", "bf16" (a bfloat16 copy of the network), "int8"
 # (gfpose.quantize), "+compile" for torch.compile. The first row is the paper's sampler and the reference.
@@ -63,10 +63,11 @@ def peak_rss_mb() -> float:
     return float("nan")
 
 
-def test_inputs(count: int):
+def test_inputs(count: int, hypotheses: int):
+    """Ground truth of `count` bundled test poses and the estimation request for their 2D."""
     test = load_bundled().select_split("test")
     inputs = eval_inputs(test.subset(np.linspace(0, len(test) - 1, count).astype(int)))
-    return inputs.poses, condition_from_2d(inputs.keypoints, inputs.image_size)
+    return inputs.poses, estimate_request(inputs.keypoints, inputs.image_size, hypotheses)
 
 
 def paired_difference(errors: torch.Tensor, reference: torch.Tensor) -> tuple[float, float]:
@@ -78,28 +79,28 @@ def paired_difference(errors: torch.Tensor, reference: torch.Tensor) -> tuple[fl
     return diff.mean().item(), (diff.std() / len(diff) ** 0.5).item()
 
 
-def timed_sample(sampler, cond, hypotheses: int):
+def timed_sample(sampler, request):
     started = time.perf_counter()
-    hyps = sampler.sample(cond, hypotheses)
+    hyps = sampler.run(request)
     return hyps, time.perf_counter() - started
 
 
 def run(checkpoint, inputs: int, hypotheses: int, single_inputs: int, configs, device: str = "cpu",
         progress: bool = False) -> list[dict]:
     prior = PosePrior.load(checkpoint, device) if checkpoint else PosePrior.pretrained(device)
-    gt, cond = test_inputs(inputs)
-    single_gt, single_cond = test_inputs(single_inputs)
+    gt, request = test_inputs(inputs, hypotheses)
+    single_gt, single_request = test_inputs(single_inputs, 1)
     rows, per_input = [], []
     for name, steps, schedule, precision in configs:
         dtype, _, compiled = precision.partition("+")
-        sampler = prior.sampler.with_settings(name=name, steps=steps, schedule=schedule, precision=dtype,
+        sampler = prior.sampler_for("estimate").with_settings(name=name, steps=steps, schedule=schedule, precision=dtype,
                                               compile=bool(compiled))
         if compiled:  # a first, untimed run compiles for every chunk shape
-            sampler.sample(cond, hypotheses)
-            sampler.sample(single_cond, 1)
+            sampler.run(request)
+            sampler.run(single_request)
         reset_peak_rss()
-        hyps, seconds = timed_sample(sampler, cond, hypotheses)
-        single, single_seconds = timed_sample(sampler, single_cond, 1)
+        hyps, seconds = timed_sample(sampler, request)
+        single, single_seconds = timed_sample(sampler, single_request)
         errors = {p: metrics.hypothesis_errors(hyps, gt, protocol=p) for p in (1, 2)}
         per_input.append({"P1_S1": metrics.mpjpe(single[:, 0], single_gt), "meanP1": errors[1].mean(dim=1)})
         rows.append({

@@ -46,10 +46,35 @@ def test_defaults_y_up_and_keypoints(tmp_path):
     save_pose_npz(tmp_path / "y.npz", poses_3d=y_up, up_axis="y")
     ps = load_pose_npz(tmp_path / "y.npz")
     np.testing.assert_allclose(ps.poses_3d, z_up, atol=1e-4)
-    assert list(ps.split) == ["test"] * 4 and list(ps.frame) == [0, 1, 2, 3]
+    assert list(ps.split) == ["all"] * 4 and list(ps.frame) == [0, 1, 2, 3]
     save_pose_npz(tmp_path / "cam.npz", poses_3d=z_up, keypoints_2d=z_up[..., :2])
     cam = load_pose_npz(tmp_path / "cam.npz")
     assert cam.frame_kind == "camera" and (cam.image_size == 1000).all()
+
+
+def test_file_without_split_labels_trains_and_tests_on_every_row(tmp_path, caplog):
+    from gfpose.cli import open_dataset
+    path = save_pose_npz(tmp_path / "unlabelled.npz", poses_3d=standing_poses(5, np.random.default_rng(6)))
+    with caplog.at_level("WARNING"):
+        train = open_dataset(str(path), "train")  # what `gfpose train --data unlabelled.npz` selects
+    said = [r.getMessage() for r in caplog.records if "split" in r.getMessage()]
+    assert len(said) == 1 and "unlabelled.npz" in said[0] and "all 5 poses" in said[0]
+    assert len(train) == len(open_dataset(str(path), "test")) == 5
+
+
+def test_rows_of_split_all_belong_to_train_and_test():
+    ps = PoseSet(poses_3d=standing_poses(4, np.random.default_rng(7)), action=np.full(4, "a"),
+                 subject=np.full(4, "s"), take=np.full(4, "t"), frame=np.arange(4),
+                 split=np.array(["train", "test", "all", "train"]))
+    assert list(ps.select_split("train").frame) == [0, 2, 3]
+    assert list(ps.select_split("test").frame) == [1, 2]
+
+
+def test_save_pose_npz_writes_exactly_the_named_file(tmp_path):
+    poses = standing_poses(2, np.random.default_rng(8))
+    path = save_pose_npz(tmp_path / "poses.data", poses_3d=poses)  # numpy alone would add '.npz'
+    assert [p.name for p in tmp_path.iterdir()] == ["poses.data"]
+    np.testing.assert_array_equal(load_pose_npz(path).poses_3d, poses)
 
 
 def test_metres_instead_of_mm(tmp_path):

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from gfpose.sde import SubVPSDE
-from gfpose.tasks import Sampler, SamplerSettings
+from gfpose.tasks import Sampler, SamplerSettings, denoise_request
 
 SDE = SubVPSDE()
 JOINTS = 17
@@ -51,7 +51,7 @@ def gaussian_case(noise_mm, seed=0):
 def test_denoising_draws_from_the_gaussian_posterior(noise_mm):
     sampler, y, post_mean, post_var = gaussian_case(noise_mm)
     t0 = sampler.start_time_for_noise(noise_mm)
-    out = sampler.denoise((y * 100).expand(20000, JOINTS, 3), t0) / 100  # mm -> model units
+    out = sampler.run(denoise_request((y * 100).expand(20000, JOINTS, 3), t0))[:, 0] / 100  # mm -> model units
     # the sampler returns root-relative poses: independent coordinates, so means subtract, variances add
     expected_mean = post_mean - post_mean[:1]
     expected_var = post_var + post_var[:1]
@@ -61,18 +61,21 @@ def test_denoising_draws_from_the_gaussian_posterior(noise_mm):
 
 
 def test_start_time_matches_the_noise_level():
-    sampler = Sampler(None, SDE, DATA_SCALE)
-    for noise_mm in (1.0, 5.0, 20.0, 100.0):
-        t0 = torch.tensor(sampler.start_time_for_noise(noise_mm), dtype=torch.float64)
-        assert float(SDE.sigma(t0) / SDE.alpha(t0)) == pytest.approx(noise_mm * DATA_SCALE / 1000, rel=1e-6)
+    for noise in (0.01, 0.05, 0.2, 1.0):  # model units
+        t0 = torch.tensor(SDE.t_for_noise(noise), dtype=torch.float64)
+        assert float(SDE.sigma(t0) / SDE.alpha(t0)) == pytest.approx(noise, rel=1e-6)
     # larger noise needs a later start; no noise clamps to the earliest start the grid allows
-    assert sampler.start_time_for_noise(5.0) < sampler.start_time_for_noise(20.0)
-    assert sampler.start_time_for_noise(0.0) == pytest.approx(2e-3)
-    assert sampler.start_time_for_noise(1e6) == 1.0
+    assert SDE.t_for_noise(0.05) < SDE.t_for_noise(0.2)
+    assert SDE.t_for_noise(0.0) == pytest.approx(2e-3)
+    assert SDE.t_for_noise(1e4) == 1.0
+    # the sampler converts millimetres to model units (DATA_SCALE per metre) first
+    sampler, *_ = gaussian_case(5.0)
+    assert sampler.start_time_for_noise(20.0) == SDE.t_for_noise(20.0 * DATA_SCALE / 1000)
 
 
 @pytest.mark.parametrize("noise_mm", [5.0, 20.0])
 def test_posterior_mean_denoiser_is_tweedies_closed_form(noise_mm):
     sampler, y, post_mean, _ = gaussian_case(noise_mm)
-    out = sampler.denoise((y * 100)[None], sampler.start_time_for_noise(noise_mm), method="mean")[0] / 100
+    request = denoise_request((y * 100)[None], sampler.start_time_for_noise(noise_mm), method="mean")
+    out = sampler.run(request)[0, 0] / 100
     assert torch.allclose(out, post_mean - post_mean[:1], atol=1e-4)

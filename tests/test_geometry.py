@@ -1,5 +1,6 @@
 import math
 
+import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings
@@ -33,6 +34,14 @@ def test_root_center_moves_root_to_origin_and_keeps_offsets():
     out = root_center(poses)
     assert torch.equal(out[:, 0], torch.zeros(4, 3, dtype=poses.dtype))
     torch.testing.assert_close(out[:, 5] - out[:, 3], poses[:, 5] - poses[:, 3])
+
+
+def test_root_center_takes_numpy_and_returns_numpy():
+    poses = random_poses(4).numpy()
+    out = root_center(poses)
+    assert isinstance(out, np.ndarray) and out.shape == poses.shape
+    np.testing.assert_array_equal(out[:, 0], np.zeros((4, 3)))
+    np.testing.assert_allclose(out[:, 5] - out[:, 3], poses[:, 5] - poses[:, 3])
 
 
 @settings(max_examples=60, deadline=None)

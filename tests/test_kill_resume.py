@@ -71,12 +71,12 @@ def test_sigkilled_run_resumes_from_its_last_checkpoint(tmp_path, gaussian_poses
     losses = [r["loss"] for r in logged(run)]
     first, resumed, last = np.mean(losses[:5]), np.mean(losses[restart:restart + 5]), np.mean(losses[-5:])
     assert resumed < 0.8 * first and last < resumed, (first, resumed, last)
-    assert not list(run.glob(".*.tmp"))
+    assert not list(run.glob(".*.tmp*"))
 
 
 HALF_WRITE = """
 import os, signal
-from gfpose.checkpoint import atomic_write
+from gfpose.atomic import atomic_write
 
 def half(tmp):
     open(tmp, "wb").write(b"PK half a checkpoint")
@@ -92,6 +92,6 @@ def test_sigkill_in_the_middle_of_a_write_keeps_the_last_good_file(tmp_path):
     killed = subprocess.run([sys.executable, "-c", HALF_WRITE.format(path=str(path))],
                             env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert killed.returncode == -signal.SIGKILL
-    assert torch.load(path)["step"] == 1 and len(list(tmp_path.glob(".train_state.pt.*.tmp"))) == 1
+    assert torch.load(path)["step"] == 1 and len(list(tmp_path.glob(".train_state.pt.*.tmp.pt"))) == 1
     save_train_state(path, {"step": 2})  # the next write clears what the killed one left
     assert [p.name for p in tmp_path.iterdir()] == ["train_state.pt"] and torch.load(path)["step"] == 2

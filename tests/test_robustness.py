@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from gfpose.checkpoint import atomic_write, load_model, load_train_state, save_model, save_train_state
+from gfpose.atomic import atomic_write
+from gfpose.checkpoint import load_model, load_train_state, save_model, save_train_state
 from gfpose.cli import main
 from gfpose.data.bvh import load_bvh
 from gfpose.data.keypoints import load_keypoints
@@ -84,8 +85,10 @@ BAD_CALLS = {
     "image shape": (lambda p: p.estimate(two(KEYPOINTS), image_size=np.ones((3, 2)) * 500),
                     r"image_size: expected \(w, h\) or \(2, 2\) pixels, got shape \(3, 2\)"),
     "outside image": (lambda p: p.estimate(KEYPOINTS * 30), r"keypoints_2d: pose 0 reaches .* px, far outside"),
-    "metres": (lambda p: p.complete(STANDING / 1000), r"pose: median bone length 0.2.*metres need x1000"),
-    "centimetres": (lambda p: p.denoise(STANDING / 10), r"poses: median bone length 2\d(\.\d+)?; .*centimetres x10"),
+    "metres": (lambda p: p.complete(STANDING / 1000),
+               r"pose: median bone length 0.2.*looks like metres.*multiply by 1000 "),
+    "centimetres": (lambda p: p.denoise(STANDING / 10),
+                    r"poses: median bone length 2\d(\.\d+)?; .*looks like centimetres.*multiply by 10 "),
     "not root-relative": (lambda p: p.complete(with_nan(STANDING + 5000, 0)), r"pose: .*no pelvis.*root-relative"),
     "NaN for denoise": (lambda p: p.denoise(with_nan(STANDING)), r"poses: 1 joints are NaN"),
     "hypotheses 0": (lambda p: p.estimate(KEYPOINTS, num_hypotheses=0), r"num_hypotheses: .*got 0"),
@@ -360,3 +363,17 @@ def test_failed_write_keeps_the_last_good_file_and_no_temporaries(tmp_path):
     assert torch.load(path)["step"] == 1 and len(list(tmp_path.iterdir())) == 2
     save_train_state(path, {"step": 2})
     assert [p.name for p in tmp_path.iterdir()] == ["state.pt"] and torch.load(path)["step"] == 2
+
+
+def test_atomic_write_temporary_sits_beside_the_target_with_its_suffix(tmp_path):
+    """Writers that pick the format from the name (matplotlib, PIL) see the target's suffix."""
+    seen = []
+
+    def write(tmp):
+        seen.append(tmp)
+        with open(tmp, "w") as handle:
+            handle.write("done")
+
+    atomic_write(tmp_path / "sub" / "figure.png", write)
+    assert os.path.dirname(seen[0]) == str(tmp_path / "sub") and seen[0].endswith(".png")
+    assert [p.name for p in (tmp_path / "sub").iterdir()] == ["figure.png"]

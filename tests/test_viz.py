@@ -56,10 +56,10 @@ def test_pose_grid_layout_and_titles(tmp_path):
         viz.save_pose_grid(out, noisy(5), titles=["a"])
 
 
-def test_before_after_replaces_existing_file(tmp_path):
-    out = tmp_path / "ba.png"
+def test_figure_replaces_existing_file(tmp_path):
+    out = tmp_path / "grid.png"
     out.write_bytes(b"old")
-    viz.save_before_after(out, noisy(1, scale=80)[0], STANDING, gt=STANDING, panel_size=2, dpi=50)
+    viz.save_pose_grid(out, noisy(2), ncols=2, panel_size=2, dpi=50)
     assert read_png(out).shape[:2] == (100, 200)
     assert no_temp_files(tmp_path)
 

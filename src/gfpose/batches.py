@@ -9,54 +9,66 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from gfpose.conditions import (condition_from_2d, condition_from_3d, mix_conditions,
+from gfpose.conditions import (Condition, condition_from_2d, condition_from_3d, mix_conditions,
                                poses_to_model, with_mask)
 from gfpose.config import Config
 from gfpose.data.cameras import camera_views, look_at_cameras, place_on_floor
 from gfpose.data.noise2d import detector_noise
-from gfpose.losses import T_MIN_TRAIN
 from gfpose.masking import MaskStrategy, sample_condition_is_3d, sample_keep_mask
-from gfpose.score import Condition
+from gfpose.parametrisation import T_MIN_TRAIN
+from gfpose.seeding import generator
 
 
 @dataclass
 class Batch:
-    """x0 (B, J, 3) model units, its masked condition, and the t (B,) and z (B, J, 3) of Eq. 11."""
+    """x0 (B, J, 3) model units, its masked condition, and the t and z (B, J, 3) of Eq. 11: t is
+    (B,), or (K,) distinct times with t_index (B,) giving each row's (TrainConfig.distinct_times)."""
 
     x0: torch.Tensor
     cond: Condition
     t: torch.Tensor
     z: torch.Tensor
+    t_index: torch.Tensor | None = None
 
-    def __getitem__(self, index) -> "Batch":
-        return Batch(self.x0[index], self.cond[index], self.t[index], self.z[index])
+    def __getitem__(self, rows: slice) -> "Batch":
+        if self.t_index is None:
+            return Batch(self.x0[rows], self.cond[rows], self.t[rows], self.z[rows])
+        return Batch(self.x0[rows], self.cond[rows], self.t, self.z[rows], self.t_index[rows])
 
     def to(self, device) -> "Batch":
-        cond = Condition(self.cond.values.to(device), self.cond.keep.to(device), self.cond.is_3d.to(device))
-        return Batch(self.x0.to(device), cond, self.t.to(device), self.z.to(device))
+        t_index = None if self.t_index is None else self.t_index.to(device)
+        return Batch(self.x0.to(device), self.cond.to(device), self.t.to(device), self.z.to(device), t_index)
 
 
 class PoseBatches:
     """Draws training batches from a PoseSet ('world' poses get random cameras each step).
 
-    Batches are built on the CPU (a few thousand numbers per pose) and moved by the caller.
+    The poses live on `device`, and every draw (order, cameras, masks, times, noise) is made there
+    with a generator of that device: on a GPU a step needs no host work. The same seed gives the
+    same batches on the same kind of device (CPU and CUDA generators differ).
     """
 
-    def __init__(self, poses, config: Config):
-        self.config = config
+    def __init__(self, poses, config: Config, device: torch.device = torch.device("cpu")):
+        self.config, self.device = config, torch.device(device)
         self.strategy = MaskStrategy.parse(config.train.mask_strategy)
         self.world = poses.frame_kind == "world"
-        self.poses = torch.as_tensor(np.asarray(poses.poses_3d, dtype=np.float32))
+        self.poses = self._array(poses.poses_3d)
         if not self.world:
-            self.keypoints = torch.as_tensor(np.asarray(poses.keypoints_2d, dtype=np.float32))
-            self.image_size = torch.as_tensor(np.asarray(poses.image_size, dtype=np.float32))
+            self.keypoints, self.image_size = self._array(poses.keypoints_2d), self._array(poses.image_size)
         self.count = len(poses)
+
+    def _array(self, values) -> torch.Tensor:
+        return torch.as_tensor(np.asarray(values, dtype=np.float32)).to(self.device)
+
+    def _generator(self, counter: int, stream: int) -> torch.Generator:
+        """The generator of one draw: `counter` is the step or epoch, `stream` tells draws apart."""
+        return generator(self.config.train.seed, counter, stream, device=self.device)
 
     def _indices(self, step: int, batch_size: int) -> torch.Tensor:
         """Samples for `step` from per-epoch permutations (every pose once per epoch)."""
         start = step * batch_size
         first_epoch, last_epoch = start // self.count, (start + batch_size - 1) // self.count
-        perms = [torch.randperm(self.count, generator=_generator(self.config.train.seed, epoch, 0))
+        perms = [torch.randperm(self.count, generator=self._generator(epoch, 0), device=self.device)
                  for epoch in range(first_epoch, last_epoch + 1)]
         offset = start - first_epoch * self.count
         return torch.cat(perms)[offset:offset + batch_size]
@@ -64,7 +76,7 @@ class PoseBatches:
     def batch(self, step: int) -> Batch:
         """The global batch of one training step."""
         train = self.config.train
-        gen = _generator(train.seed, step, 1)
+        gen = self._generator(step, 1)
         index = self._indices(step, train.batch_size)
         if self.world:
             poses = self.poses[index]
@@ -76,15 +88,22 @@ class PoseBatches:
         if train.noise_2d_sigma > 0:
             keypoints = detector_noise(keypoints, sigma_px=train.noise_2d_sigma, generator=gen)
         batch = len(index)
-        use_3d = sample_condition_is_3d(batch, self.strategy, gen)
+        use_3d = sample_condition_is_3d(batch, self.strategy, gen, self.device)
         cond = mix_conditions(condition_from_2d(keypoints, image_size), condition_from_3d(poses_cam), use_3d)
-        cond = with_mask(cond, sample_keep_mask(batch, self.strategy, gen))
-        t = T_MIN_TRAIN + (1 - T_MIN_TRAIN) * torch.rand(batch, generator=gen)
-        z = torch.randn(poses_cam.shape, generator=gen)
-        return Batch(poses_to_model(poses_cam, self.config.model.data_scale), cond, t, z)
+        cond = with_mask(cond, sample_keep_mask(batch, self.strategy, gen, self.device))
+        t, t_index = draw_times(batch, train.distinct_times, gen, self.device)
+        z = torch.randn(poses_cam.shape, generator=gen, device=self.device)
+        return Batch(poses_to_model(poses_cam, self.config.model.data_scale), cond, t, z, t_index)
 
 
-def _generator(seed: int, counter: int, stream: int) -> torch.Generator:
-    gen = torch.Generator()
-    gen.manual_seed((seed * 1_000_003 + counter) * 7 + stream)
-    return gen
+def draw_times(batch: int, distinct: int, generator, device=None) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """t ~ U(T_MIN_TRAIN, 1) per row (distinct = 0, the paper's), or `distinct` stratified times,
+    one in each of `distinct` equal intervals, shared by batch / distinct rows each (a random
+    assignment): every row's t is still uniform, the loss's variance over t is lower, and the
+    network's time path runs `distinct` times instead of `batch` (gfpose.network)."""
+    if not distinct:
+        return T_MIN_TRAIN + (1 - T_MIN_TRAIN) * torch.rand(batch, generator=generator, device=device), None
+    strata = (torch.arange(distinct, device=device) + torch.rand(distinct, generator=generator, device=device)) / distinct
+    return (T_MIN_TRAIN + (1 - T_MIN_TRAIN) * strata,
+            torch.randperm(batch, generator=generator, device=device) % distinct)
+

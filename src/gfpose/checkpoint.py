@@ -1,60 +1,22 @@
 """Checkpoints: model weights + the config that built them in one safetensors file, and the
-training state (raw weights, EMA, optimizer, step) for resuming. All writes are atomic and
-durable: a temporary file in the same folder, flushed to disk, then os.replace, so the last good
-file always loads, even after a SIGKILL or a power cut mid-write. One writer per file.
+training state (raw weights, EMA, optimizer, step) for resuming. Both are written by
+:func:`gfpose.atomic.atomic_write`, so the last good file always loads, even after a SIGKILL or a
+power cut mid-write.
 """
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
+from gfpose.atomic import atomic_write
 from gfpose.config import Config
 from gfpose.errors import InputError
 
 FORMAT = "gfpose-1"
 TRAIN_STATE_KEYS = ("config", "step", "model", "ema", "optimizer")
-
-
-def atomic_write(path, write_fn) -> None:
-    """Call write_fn(tmp_path) and move the result over `path` only once it is complete on disk.
-
-    The file gets the usual permissions of a new file (0666 minus the umask, e.g. 0644), not the
-    0600 of a temporary file; temporaries left by a writer killed earlier are removed.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write_fn(tmp)
-        os.chmod(tmp, 0o666 & ~_umask())
-        _fsync(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    _fsync(path.parent)
-    for stale in path.parent.glob(f".{path.name}.*.tmp"):
-        stale.unlink(missing_ok=True)
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def _fsync(path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def save_model(path, state_dict: dict, config: Config, step: int, dtype=None) -> None:

@@ -1,4 +1,5 @@
-"""The `gfpose` command: demo, train, estimate, complete, denoise, generate, evaluate, viz, export, data."""
+"""The `gfpose` command: demo, train, estimate, complete, denoise, generate, evaluate, lift, export-bvh,
+viz, export, data."""
 
 import argparse
 import json
@@ -30,14 +31,15 @@ def open_dataset(spec: str, split: str = "all", every: int = 1, keypoints_2d: st
     return data.every(every) if every > 1 else data
 
 
-def _add_sampler_args(parser, default_name=None):
+def _add_sampler_args(parser):
+    from gfpose.precision import PRECISIONS
     from gfpose.prior import DEFAULT_SAMPLER
-    from gfpose.tasks import PRECISIONS
-    parser.add_argument("--sampler", default=default_name or DEFAULT_SAMPLER.name, help=SAMPLER_HELP)
+    parser.add_argument("--sampler", default=DEFAULT_SAMPLER.name, help=SAMPLER_HELP)
     parser.add_argument("--steps", type=int, default=None, help="sampling steps (default: the sampler's default)")
     parser.add_argument("--schedule", default=None, help="time grid: uniform, quadratic or logsnr")
     parser.add_argument("--precision", choices=PRECISIONS, default=None,
-                        help="the network's precision (default bf16; int8 is fastest with --compile)")
+                        help="the network's precision (default auto: bf16 where the hardware has it natively, "
+                        "else fp32; int8 is fastest with --compile)")
     parser.add_argument("--compile", action="store_true", help="torch.compile the network (1.2x in bf16, 1.4x "
                         "in int8 on a 2-core CPU; worth it for large inputs, costs ~30 s once)")
     parser.add_argument("--device", default="auto")
@@ -93,6 +95,9 @@ def cmd_estimate(args):
     from gfpose.data.keypoints import load_keypoints
     kp = load_keypoints(args.input)
     prior = _load_prior(args, args.checkpoint)
+    if args.sequence:
+        from gfpose.sequences.commands import sequence_outputs
+        return _save_npz(args.output, **sequence_outputs(args, prior, "estimate", kp))
     hyps = prior.estimate(kp.keypoints, kp.image_size, args.hypotheses, confidence=kp.confidence, seed=args.seed)
     _save_npz(args.output, hypotheses=hyps, keypoints_2d=kp.keypoints, image_size=kp.image_size)
 
@@ -103,6 +108,9 @@ def cmd_complete(args):
     if "poses_3d" not in arrays:
         return cmd_estimate(args)
     prior = _load_prior(args, args.checkpoint)
+    if args.sequence:
+        from gfpose.sequences.commands import sequence_outputs
+        return _save_npz(args.output, **sequence_outputs(args, prior, "complete", arrays["poses_3d"]))
     hyps = prior.complete(arrays["poses_3d"], num_hypotheses=args.hypotheses, mode=args.mode, seed=args.seed)
     _save_npz(args.output, hypotheses=hyps, poses_3d_partial=arrays["poses_3d"])
 
@@ -112,8 +120,13 @@ def _start_time(text: str):
 
 
 def cmd_denoise(args):
-    arrays = _read_input(args.input, "poses_3d")
+    from gfpose.sequences.commands import cmd_denoise_bvh, is_bvh, sequence_outputs
     prior = _load_prior(args, args.checkpoint)
+    if is_bvh(args.input):
+        return cmd_denoise_bvh(args, prior)
+    arrays = _read_input(args.input, "poses_3d")
+    if args.sequence:
+        return _save_npz(args.output, **sequence_outputs(args, prior, "denoise", arrays["poses_3d"]))
     clean = prior.denoise(arrays["poses_3d"], t0=args.t0, seed=args.seed, noise_mm=args.noise_mm,
                           method=args.method)
     _save_npz(args.output, poses_3d=clean, poses_3d_noisy=arrays["poses_3d"])
@@ -125,16 +138,19 @@ def cmd_generate(args):
 
 
 def cmd_evaluate(args):
-    from gfpose.evaluate import evaluate
+    from gfpose.evaluate import EvalTask, evaluate
     from gfpose.metrics import format_by_action
     from gfpose.runtime import close_distributed, init_distributed, local_device
+    if args.sequence:
+        from gfpose.sequences.commands import evaluate_sequences
+        return print(json.dumps(evaluate_sequences(args, _load_prior(args, args.checkpoint)), indent=2))
+    spec = EvalTask(args.task, args.hypotheses, noise_2d=args.noise_2d, missing=args.missing, mode=args.mode,
+                    noise_3d=args.noise_3d, t0=args.t0, denoiser=args.denoiser, seed=args.seed)
     prior = _load_prior(args, args.checkpoint)
     rank, _ = init_distributed(prior.device)  # under torchrun each rank evaluates its share of chunks
     prior = prior.to(local_device(prior.device))
     data = open_dataset(args.data, args.split, args.every, args.keypoints_2d)
-    result = evaluate(prior, data, args.task, args.hypotheses, noise_2d=args.noise_2d, missing=args.missing,
-                      mode=args.mode, noise_3d=args.noise_3d, t0=args.t0, denoiser=args.denoiser, seed=args.seed,
-                      progress=not args.json and rank == 0)
+    result = evaluate(prior.sampler_for(spec.task), data, spec, progress=not args.json and rank == 0)
     result.update(checkpoint=args.checkpoint or "pretrained", data=args.data, split=args.split, every=args.every)
     close_distributed()
     if rank != 0:
@@ -183,7 +199,22 @@ def cmd_demo(args):
     run_demo(args.out, hypotheses=args.hypotheses, count=args.count, device=args.device)
 
 
+def _parsed(parse):
+    """An argparse type from a spec parser, so a bad spec is a usage error naming the argument."""
+    def convert(text):
+        try:
+            return parse(text)
+        except ValueError as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
+    convert.__name__ = parse.__qualname__
+    return convert
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from gfpose.evaluate import TASKS
+    from gfpose.perturbations import MissingJoints, PoseNoise
+    from gfpose.sequences.commands import add_sequence_arguments
+    from gfpose.tasks import COMPLETION_MODES, DENOISE_METHODS
     parser = argparse.ArgumentParser(prog="gfpose", description="GFPose: a 3D human pose prior as a gradient field")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -198,7 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", default="bundled", help="'bundled', a pose npz, or data_3d_h36m.npz")
     p.add_argument("--keypoints-2d", default=None, help="VideoPose3D 2D file for Human3.6M")
     p.add_argument("--out", required=True)
-    p.add_argument("--config", default=None, help="JSON file with 'model' and 'train' sections")
+    p.add_argument("--config", default=None, help="JSON file with 'model' and 'train' sections, or a shipped one: paper, gpu")
     p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE")
     p.add_argument("--steps", type=int, default=None)
     p.add_argument("--device", default="auto")
@@ -215,15 +246,17 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("-o", "--output", required=True)
         p.add_argument("--checkpoint", default=None, help="model file (default: the shipped model)")
         _add_sampler_args(p)
+        if name != "generate":
+            add_sequence_arguments(p, name)
         if name in ("estimate", "complete"):
             p.add_argument("-S", "--hypotheses", type=int, default=1)
         if name == "complete":
-            p.add_argument("--mode", default="both", choices=["conditional", "imputation", "both"])
+            p.add_argument("--mode", default="both", choices=COMPLETION_MODES)
         if name == "denoise":
             p.add_argument("--t0", type=float, default=0.05)
             p.add_argument("--noise-mm", type=float, default=None,
                            help="the noise's standard deviation per coordinate in mm, if known: sets t0 to match it")
-            p.add_argument("--method", default="sample", choices=["sample", "mean"],
+            p.add_argument("--method", default="sample", choices=DENOISE_METHODS,
                            help="'sample': reverse SDE from t0; 'mean': posterior mean (Tweedie), least error")
         if name == "generate":
             p.add_argument("-n", "--count", type=int, default=100)
@@ -235,17 +268,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keypoints-2d", default=None)
     p.add_argument("--split", default="test")
     p.add_argument("--every", type=int, default=1, help="evaluate every k-th pose (a fixed subset)")
-    p.add_argument("--task", default="estimate", choices=["estimate", "complete-2d", "complete-3d", "denoise"])
+    p.add_argument("--task", default="estimate", choices=TASKS)
     p.add_argument("--hypotheses", type=int, default=1)
     p.add_argument("--noise-2d", type=float, default=0.0, help="detector-like 2D noise sigma in px")
-    p.add_argument("--missing", default="none", help="'joints:K' or 'parts:r_leg,l_leg'")
-    p.add_argument("--mode", default="both", choices=["conditional", "imputation", "both"])
-    p.add_argument("--noise-3d", default="gaussian:100", help="'gaussian:VAR_MM2' or 'uniform:HALF_WIDTH_MM'")
+    p.add_argument("--missing", default=MissingJoints(), type=_parsed(MissingJoints.parse),
+                   help="'joints:K' or 'parts:r_leg,l_leg'")
+    p.add_argument("--mode", default="both", choices=COMPLETION_MODES)
+    p.add_argument("--noise-3d", default=PoseNoise("gaussian", 100.0), type=_parsed(PoseNoise.parse),
+                   help="'gaussian:VAR_MM2' or 'uniform:HALF_WIDTH_MM'")
     p.add_argument("--t0", type=_start_time, default=0.05,
                    help="denoising start time, or 'auto' to match the noise of --noise-3d")
-    p.add_argument("--denoiser", default="sample", choices=["sample", "mean"],
+    p.add_argument("--denoiser", default="sample", choices=DENOISE_METHODS,
                    help="denoise task: reverse-SDE sample or posterior mean (Tweedie)")
     p.add_argument("--json", action="store_true", help="print one JSON object with every figure")
+    p.add_argument("--sequence", action="store_true", help="whole takes (a sequence npz, benchmarks/sequences): "
+                   "the task's sequence method beside per-frame inference and a filter baseline, as JSON")
     _add_sampler_args(p)
     p.set_defaults(func=cmd_evaluate)
 
@@ -255,6 +292,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--index", type=int, default=0)
     p.add_argument("--max-poses", type=int, default=16)
     p.set_defaults(func=cmd_viz)
+
+    from gfpose.media.commands import add_media_commands
+    add_media_commands(sub, _add_sampler_args, _load_prior)
 
     p = sub.add_parser("export", help="copy a run's model file, optionally as float16, e.g. for shipping")
     p.add_argument("model")

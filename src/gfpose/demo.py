@@ -1,5 +1,7 @@
-"""`gfpose demo`: the shipped model on bundled real test poses: a metrics table and pictures."""
+"""`gfpose demo`: the shipped model on bundled real test poses (a metrics table and pictures), then
+on real footage: the committed Pose2Sim clip becomes a 3D track, a BVH and a movie."""
 
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -8,6 +10,7 @@ import torch
 from gfpose import viz
 from gfpose.data.bandai import load_bundled
 from gfpose.data.posefile import save_pose_npz
+from gfpose.errors import InputError
 from gfpose.evaluate import eval_inputs
 from gfpose.metrics import format_by_action, hypothesis_errors, per_action_table
 from gfpose.prior import PosePrior
@@ -36,4 +39,21 @@ def run_demo(out_dir, hypotheses: int = 50, count: int = 64, device: str = "auto
                   poses_3d_gt=inputs.poses.numpy(), action=inputs.actions)
     print(f"wrote {out_dir}/hypotheses_0..{min(3, count) - 1}.png (input 2D, hypotheses, ground truth in black) "
           f"and {out_dir}/demo.npz")
+    lift_clip(prior, out_dir / "footage", hypotheses)
     return table
+
+
+def lift_clip(prior, out_dir: Path, hypotheses: int) -> None:
+    """The committed clip (Pose2Sim demo, camera 1, 40 frames at 30 fps): 2D detection, lifting, outputs."""
+    from gfpose.media.lift import lift
+    clip = Path(str(resources.files("gfpose") / "assets" / "footage" / "pose2sim_cam01.mp4"))
+    print(f"\ngfpose demo: real footage {clip.name} -> 3D ({hypotheses} hypotheses per frame)")
+    try:
+        result = lift(prior, clip, out_dir, num_hypotheses=hypotheses)
+    except InputError as err:  # the video extra is not installed
+        print(f"skipped: {err}")
+        return
+    for note in result.notes:
+        print(note)
+    print(f"lifted {result.frames} frames in {result.lift_seconds:.1f} s; wrote " +
+          ", ".join(str(p) for p in (result.npz, result.bvh, result.mp4, result.gif) if p is not None))

@@ -1,19 +1,22 @@
-"""Pose geometry on torch tensors: root-centring and Procrustes (similarity) alignment.
+"""Pose geometry: root-centring (torch or numpy) and Procrustes (similarity) alignment (torch).
 
 Poses are ``(..., J, 3)`` in millimetres with the root (pelvis, joint 0) first; leading
 dimensions are batch dimensions and broadcast like ordinary torch operations.
 """
 
+import numpy as np
 import torch
 
 from gfpose.errors import InputError
 from gfpose.skeleton import ROOT
 
 
-def check_poses(x, name: str) -> torch.Tensor:
-    """Return ``x`` if it is a ``(..., J, 3)`` tensor, else raise InputError naming ``name``."""
-    if not isinstance(x, torch.Tensor):
-        raise InputError(f"{name} must be a torch.Tensor of shape (..., J, 3), got {type(x).__name__}; "
+def check_poses(x, name: str, numpy_ok: bool = False):
+    """Return ``x`` if it is a ``(..., J, 3)`` tensor (or, with ``numpy_ok``, numpy array), else
+    raise InputError naming ``name``."""
+    if not isinstance(x, (torch.Tensor, np.ndarray) if numpy_ok else torch.Tensor):
+        kinds = "torch.Tensor or numpy array" if numpy_ok else "torch.Tensor"
+        raise InputError(f"{name} must be a {kinds} of shape (..., J, 3), got {type(x).__name__}; "
                          "convert it with torch.as_tensor")
     if x.ndim < 2 or x.shape[-1] != 3:
         raise InputError(f"{name} must have shape (..., J, 3), got {tuple(x.shape)}")
@@ -32,9 +35,12 @@ def check_pose_pair(pred, target, pred_name: str = "pred", target_name: str = "t
     return pred, target
 
 
-def root_center(poses: torch.Tensor, root: int = ROOT) -> torch.Tensor:
-    """Subtract the root joint from every joint: ``(..., J, 3) -> (..., J, 3)`` (Protocol #1, Sec. 5.1)."""
-    check_poses(poses, "poses")
+def root_center(poses, root: int = ROOT):
+    """Subtract the root joint from every joint: ``(..., J, 3) -> (..., J, 3)`` (Protocol #1, Sec. 5.1).
+
+    Takes a torch tensor or a numpy array and returns the same kind.
+    """
+    check_poses(poses, "poses", numpy_ok=True)
     return poses - poses[..., root:root + 1, :]
 
 

@@ -3,7 +3,7 @@
 Inputs per sample: the noisy pose x (J x 3), the time t (through a sinusoidal embedding), and the
 condition c (J x 3; a 2D condition is zero-padded in the last coordinate, Sec. 5.2) with masked
 entries zeroed, its joint mask, and a flag telling 2D from 3D conditions. The output has the shape
-of x; `gfpose.score` turns it into a score.
+of x; `gfpose.parametrisation` says what it means (a score, a denoised pose, a loss).
 """
 
 import math
@@ -47,11 +47,14 @@ class ResidualBlock(nn.Module):
         self.act = nn.SiLU()
         self.dropout = nn.Dropout(dropout)
 
-    def forward(self, h: torch.Tensor, temb: torch.Tensor) -> torch.Tensor:
-        """h (B, width); temb (B, width), or (1, width) when the batch shares one time: then the
-        time term is folded into linear1's bias instead of added to every row (when linear1 is an
-        nn.Linear; gfpose.quantize swaps in an int8 layer)."""
+    def forward(self, h: torch.Tensor, temb: torch.Tensor, t_index: torch.Tensor | None = None) -> torch.Tensor:
+        """h (B, width); temb (B, width) per row, (1, width) shared by the batch, or (K, width) for K
+        distinct times with t_index (B,) naming each row's: the time projection then runs on K rows
+        only. A shared time is folded into linear1's bias instead of added to every row (when
+        linear1 is an nn.Linear; gfpose.quantize swaps in an int8 layer)."""
         time_term = self.time_proj(temb)
+        if t_index is not None:
+            time_term = time_term[t_index]
         if time_term.shape[0] == 1 and isinstance(self.linear1, nn.Linear):
             y = F.linear(h, self.linear1.weight, self.linear1.bias + time_term[0])
         else:
@@ -77,8 +80,10 @@ class ScoreNet(nn.Module):
             ResidualBlock(width, config.groups, config.dropout) for _ in range(config.blocks))
         self.output = nn.Linear(width, num_joints * 3)
 
-    def forward(self, x, t, cond, keep, cond_is_3d):
-        """x, cond: (B, J, 3); t: (B,) or (1,) shared; keep: (B, J) bool; cond_is_3d: (B,) bool."""
+    def forward(self, x, t, cond, keep, cond_is_3d, t_index=None):
+        """x, cond: (B, J, 3); keep: (B, J) bool; cond_is_3d: (B,) bool; t: (B,) per row, (1,)
+        shared, or (K,) distinct times with t_index (B,) giving each row's (the time path, a third
+        of a training step's work, then runs K times instead of B)."""
         batch = x.shape[0]
         cond = cond * keep[..., None]
         features = torch.cat([x.reshape(batch, -1), cond.reshape(batch, -1),
@@ -86,5 +91,5 @@ class ScoreNet(nn.Module):
         temb = self.time_mlp(timestep_embedding(t, self.config.time_embed_dim).to(x.dtype))
         h = self.input(features)
         for block in self.blocks:
-            h = block(h, temb)
+            h = block(h, temb, t_index)
         return self.output(h).reshape(batch, self.num_joints, 3)

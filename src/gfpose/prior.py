@@ -12,82 +12,95 @@ import numpy as np
 import torch
 
 from gfpose.checkpoint import load_model
+from gfpose.data.cameras import IMAGE_SIZE
 from gfpose.errors import InputError
 from gfpose.network import ScoreNet
 from gfpose.runtime import resolve_device
 from gfpose.sde import SubVPSDE
 from gfpose.skeleton import NUM_JOINTS
-from gfpose.tasks import DENOISE_METHODS, Sampler, SamplerSettings
+from gfpose.tasks import (COMPLETION_MODES, DENOISE_METHODS, Sampler, SamplerSettings, complete_3d_request,
+                          denoise_request, estimate_request, generate_request)
 from gfpose.validation import (check_2d_input, check_choice, check_count, check_noise_mm, check_poses_mm,
                                check_seed, check_start_time, coordinate_dims)
 
-PRETRAINED_FILE = "gfpose_bandai_u3d.safetensors"
+PRETRAINED_FILE = "gfpose_bandai_u3d.safetensors"  # the unified model (App. F): every task
+ESTIMATION_FILE = "gfpose_bandai_hpj010.safetensors"  # if shipped: estimate and 2D completion
 # The fast default measured in benchmarks/sampling.py (docs/RESULTS.md): DPM-Solver++(3M) with
-# the reverse SDE's full noise (eta = 1), 20 steps on a grid uniform in sqrt(t), network in bfloat16.
+# the reverse SDE's full noise (eta = 1), 20 steps on a grid uniform in sqrt(t), the network in
+# bfloat16 where the hardware has it natively, else float32 (gfpose.precision).
 # PAPER_SAMPLER in gfpose.tasks is Alg. 1 with 1000 steps.
-DEFAULT_SAMPLER = SamplerSettings(name="sde-dpm3m", steps=20, schedule="quadratic", precision="bf16")
-DEFAULT_IMAGE_SIZE = (1000, 1000)
-COMPLETION_MODES = ("conditional", "imputation", "both")
+DEFAULT_SAMPLER = SamplerSettings(name="sde-dpm3m", steps=20, schedule="quadratic", precision="auto")
 
 
 class PosePrior:
-    """A trained GFPose score model with a sampler; see the task methods."""
+    """Trained GFPose score models with their sampler; see the task methods.
 
-    def __init__(self, net: ScoreNet, config, device: torch.device, settings: SamplerSettings = DEFAULT_SAMPLER):
-        self.config = config
-        self.device = device
-        net.eval()
-        sde = SubVPSDE(config.model.beta_min, config.model.beta_max)
-        self.sampler = Sampler(net.to(device), sde, config.model.data_scale, settings)
+    One unified model serves every task; an optional second model trained for estimation (the
+    paper's practice, Sec. 5.2: HPJ-010 for 2D -> 3D) then serves estimate and 2D completion.
+    """
+
+    def __init__(self, sampler: Sampler, estimation_sampler: Sampler | None = None):
+        self.sampler = sampler
+        self.estimation_sampler = estimation_sampler or sampler
+
+    @property
+    def device(self) -> torch.device:
+        return self.sampler.device
+
+    @property
+    def config(self):
+        return self.sampler.config
 
     @classmethod
-    def load(cls, path, device: str = "auto", **sampler_settings) -> "PosePrior":
-        """Load a model file written by training (EMA weights + config); keyword arguments change
-        the sampler settings (name, steps, schedule, precision, compile, max_batch) from DEFAULT_SAMPLER."""
-        state, config, _ = load_model(path)
-        net = ScoreNet(config.model)
-        try:
-            net.load_state_dict(state)
-        except RuntimeError as err:
-            raise InputError(f"checkpoint {path}: weights do not match its config ({err})") from None
-        return cls(net, config, resolve_device(device), replace(DEFAULT_SAMPLER, **sampler_settings))
+    def load(cls, path, device: str = "auto", estimation=None, **sampler_settings) -> "PosePrior":
+        """Load a model file written by training (EMA weights + config), and optionally a second one
+        for estimation; keyword arguments change the sampler settings (name, steps, schedule,
+        precision, compile, max_batch) from DEFAULT_SAMPLER."""
+        device, settings = resolve_device(device), replace(DEFAULT_SAMPLER, **sampler_settings)
+        return cls(load_sampler(path, device, settings),
+                   None if estimation is None else load_sampler(estimation, device, settings))
 
     @classmethod
     def pretrained(cls, device: str = "auto", **sampler_settings) -> "PosePrior":
-        """The model shipped with the package (trained on the bundled Bandai Namco motion)."""
-        return cls.load(pretrained_path(), device, **sampler_settings)
+        """The models shipped with the package (trained on the bundled Bandai Namco motion)."""
+        estimation = asset_path(ESTIMATION_FILE)
+        return cls.load(pretrained_path(), device, estimation if estimation.is_file() else None, **sampler_settings)
+
+    def sampler_for(self, task: str) -> Sampler:
+        """The Sampler of the model that serves `task` (a gfpose.evaluate task name)."""
+        return self.estimation_sampler if task in ("estimate", "complete-2d") else self.sampler
 
     def to(self, device) -> "PosePrior":
-        """The same model on another device (e.g. one rank's GPU under torchrun)."""
-        device = torch.device(device)
-        return PosePrior(self.sampler.net.to(device), self.config, device, self.sampler.settings)
+        """The same models on another device (e.g. one rank's GPU under torchrun)."""
+        return self._with(lambda sampler: sampler.to(torch.device(device)))
 
     def with_sampler(self, **changes) -> "PosePrior":
-        """A view of the same model with other sampler settings (name, steps, schedule, precision, compile)."""
-        other = object.__new__(PosePrior)
-        other.config, other.device = self.config, self.device
-        other.sampler = self.sampler.with_settings(**changes)
-        return other
+        """A view of the same models with other sampler settings (name, steps, schedule, precision,
+        compile); `sampler_for(task)` is the task layer's Sampler that evaluate and the benchmarks take."""
+        return self._with(lambda sampler: sampler.with_settings(**changes))
 
-    def estimate(self, keypoints_2d, image_size=DEFAULT_IMAGE_SIZE, num_hypotheses: int = 1,
+    def _with(self, change) -> "PosePrior":
+        estimation = None if self.estimation_sampler is self.sampler else change(self.estimation_sampler)
+        return PosePrior(change(self.sampler), estimation)
+
+    def estimate(self, keypoints_2d, image_size=IMAGE_SIZE, num_hypotheses: int = 1,
                  confidence=None, seed: int = 0) -> np.ndarray:
         """2D keypoints (N, 17, 2) px (NaN or confidence 0 = missing) -> (N, S, 17, 3) mm hypotheses."""
         keypoints, size = check_2d_input(keypoints_2d, image_size, confidence)
-        count = check_count(num_hypotheses, "num_hypotheses")
-        return self.sampler.estimate(torch.from_numpy(keypoints), torch.from_numpy(size), count,
-                                     check_seed(seed)).numpy()
+        request = estimate_request(torch.from_numpy(keypoints), torch.from_numpy(size),
+                                   check_count(num_hypotheses, "num_hypotheses"))
+        return self.estimation_sampler.run(request, check_seed(seed)).numpy()
 
-    def complete(self, pose, image_size=DEFAULT_IMAGE_SIZE, num_hypotheses: int = 1, mode: str = "both",
+    def complete(self, pose, image_size=IMAGE_SIZE, num_hypotheses: int = 1, mode: str = "both",
                  seed: int = 0) -> np.ndarray:
-        """Partial 2D (N, 17, 2) px or root-relative 3D (N, 17, 3) mm, NaN = missing -> (N, S, 17, 3) mm."""
+        """Partial 2D (N, 17, 2) px or root-relative 3D (N, 17, 3) mm, NaN = missing -> (N, S, 17, 3) mm;
+        from 3D, mode 'conditional', 'imputation' or 'both' (App. G)."""
         if coordinate_dims(pose, "pose") == 2:
             return self.estimate(pose, image_size, num_hypotheses, seed=seed)
-        partial = check_poses_mm(pose, "pose")
-        rooted = ~np.isnan(partial[:, 0, 0])
-        partial[rooted] -= partial[rooted, :1]
-        count = check_count(num_hypotheses, "num_hypotheses")
-        mode = check_choice(mode, "mode", COMPLETION_MODES)
-        return self.sampler.complete_3d(torch.from_numpy(partial), count, mode, check_seed(seed)).numpy()
+        request = complete_3d_request(torch.from_numpy(check_poses_mm(pose, "pose")),
+                                      check_count(num_hypotheses, "num_hypotheses"),
+                                      check_choice(mode, "mode", COMPLETION_MODES))
+        return self.sampler.run(request, check_seed(seed)).numpy()
 
     def denoise(self, poses, t0: float = 0.05, seed: int = 0, noise_mm: float | None = None,
                 method: str = "sample") -> np.ndarray:
@@ -99,18 +112,34 @@ class PosePrior:
         posterior mean by Tweedie's formula: one network evaluation, the smallest error on average).
         """
         noisy = check_poses_mm(poses, "poses", allow_missing=False)
-        noisy = noisy - noisy[:, :1]
         t0 = check_start_time(t0) if noise_mm is None else self.sampler.start_time_for_noise(check_noise_mm(noise_mm))
-        method = check_choice(method, "method", DENOISE_METHODS)
-        return self.sampler.denoise(torch.from_numpy(noisy), t0, check_seed(seed), method).numpy()
+        request = denoise_request(torch.from_numpy(noisy), t0, check_choice(method, "method", DENOISE_METHODS))
+        return self.sampler.run(request, check_seed(seed))[:, 0].numpy()
 
     def generate(self, count: int, seed: int = 0) -> np.ndarray:
         """(count, 17, 3) mm poses drawn from the unconditional prior."""
-        return self.sampler.generate(check_count(count, "count"), NUM_JOINTS, check_seed(seed)).numpy()
+        request = generate_request(check_count(count, "count"), NUM_JOINTS)
+        return self.sampler.run(request, check_seed(seed))[:, 0].numpy()
+
+
+def load_sampler(path, device: torch.device, settings: SamplerSettings) -> Sampler:
+    """A model file's network, SDE and data scale as a Sampler on `device`."""
+    state, config, _ = load_model(path)
+    net = ScoreNet(config.model)
+    try:
+        net.load_state_dict(state)
+    except RuntimeError as err:
+        raise InputError(f"checkpoint {path}: weights do not match its config ({err})") from None
+    sde = SubVPSDE(config.model.beta_min, config.model.beta_max)
+    return Sampler(net.eval().to(device), sde, config.model.data_scale, settings, config)
+
+
+def asset_path(name: str) -> Path:
+    return Path(str(resources.files("gfpose") / "assets" / name))
 
 
 def pretrained_path() -> Path:
-    path = Path(str(resources.files("gfpose") / "assets" / PRETRAINED_FILE))
+    path = asset_path(PRETRAINED_FILE)
     if not path.is_file():
         raise InputError(f"the shipped model {path} is missing from this installation")
     return path

@@ -23,14 +23,16 @@ def resolve_device(name: str = "auto") -> torch.device:
     return device
 
 
-def world() -> tuple[int, int]:
-    """(rank, world_size) from torchrun's environment; (0, 1) for a plain process."""
+def launched_ranks() -> tuple[int, int]:
+    """(rank, world_size) that torchrun launched this process with (RANK, WORLD_SIZE), known before
+    any process group exists: used to decide whether to join one. (0, 1) for a plain process.
+    See :func:`group_ranks` for the group that collective operations actually run over."""
     return int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
 
 
 def init_distributed(device: torch.device) -> tuple[int, int]:
     """Join the torchrun process group (NCCL on GPU, gloo on CPU) if there is more than one rank."""
-    rank, size = world()
+    rank, size = launched_ranks()
     if size > 1 and not dist.is_initialized():
         if device.type == "cuda":
             torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", 0)))
@@ -48,7 +50,7 @@ def close_distributed() -> None:
 
 def local_device(device: torch.device) -> torch.device:
     """On a multi-GPU run each rank uses the GPU of its LOCAL_RANK."""
-    if device.type == "cuda" and world()[1] > 1:
+    if device.type == "cuda" and launched_ranks()[1] > 1:
         return torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
     return device
 
@@ -70,8 +72,10 @@ def rank_slice(n: int, rank: int, size: int) -> slice:
     return slice(start, start + base + (rank < extra))
 
 
-def group() -> tuple[int, int]:
-    """(rank, world_size) of the initialised process group; (0, 1) without one."""
+def group_ranks() -> tuple[int, int]:
+    """(rank, world_size) of the initialised process group, whatever started it (torchrun or
+    init_process_group called by hand); (0, 1) before one is joined, even under torchrun. Splitting
+    and gathering rows use this one, so that they match the collectives they run."""
     if dist.is_available() and dist.is_initialized():
         return dist.get_rank(), dist.get_world_size()
     return 0, 1
@@ -79,26 +83,7 @@ def group() -> tuple[int, int]:
 
 def local_rows(n: int) -> slice:
     """This rank's contiguous share of n rows (all of them in a single process)."""
-    return rank_slice(n, *group())
-
-
-def gather_rows(tensor: torch.Tensor) -> torch.Tensor:
-    """Every rank's rows (dim 0) concatenated in rank order, on every rank.
-
-    Ranks may hold different numbers of rows, zero included; the other dims must agree. Rows are
-    padded to the longest share for all_gather (tensors on the GPU under NCCL).
-    """
-    size = group()[1]
-    if size == 1:
-        return tensor
-    counts = [torch.zeros(1, dtype=torch.int64, device=tensor.device) for _ in range(size)]
-    dist.all_gather(counts, torch.tensor([len(tensor)], dtype=torch.int64, device=tensor.device))
-    longest = max(int(c) for c in counts)
-    padded = tensor.new_zeros((longest, *tensor.shape[1:]))
-    padded[: len(tensor)] = tensor
-    parts = [torch.empty_like(padded) for _ in range(size)]
-    dist.all_gather(parts, padded)
-    return torch.cat([part[: int(c)] for part, c in zip(parts, counts)])
+    return rank_slice(n, *group_ranks())
 
 
 def gather_row_arrays(arrays: dict) -> dict:
@@ -106,7 +91,7 @@ def gather_row_arrays(arrays: dict) -> dict:
 
     A rank with no rows may pass {}: names come from the ranks that have them.
     """
-    size = group()[1]
+    size = group_ranks()[1]
     if size == 1:
         return arrays
     shares = [None] * size

@@ -8,7 +8,7 @@ They share one keyword interface:
                 at the end; combine with a conditional score_fn for "conditioning + imputation";
     callback    called as callback(i, t, x) after each step, for trajectories.
 A denoising run passes the noisy pose as x and a small start time as times[0] (Table 7).
-The samplers only call sde.drift / diffusion / alpha / sigma / log_snr, never branch on its type.
+The samplers only call the SDE's methods (drift, diffusion, alpha, sigma, log-SNR, Tweedie), never branch on its type.
 """
 
 import math
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import torch
 
-from gfpose.sde import expand_like
+from gfpose.sde import EPS, expand_like
 
 
 @dataclass
@@ -37,7 +37,7 @@ class Imputation:
         return torch.where(self.mask, self.values, x)
 
 
-def time_grid(steps: int, t_start: float = 1.0, t_end: float = 1e-3, schedule: str = "uniform", sde=None):
+def time_grid(steps: int, t_start: float = 1.0, t_end: float = EPS, schedule: str = "uniform", sde=None):
     """steps + 1 decreasing times from t_start to t_end: uniform in t (Alg. 1), uniform in
     sqrt(t) ('quadratic', denser near t_end) or uniform in log-SNR ('logsnr', densest there)."""
     if steps < 1:
@@ -134,12 +134,12 @@ def dpm_solver(score_fn, sde, x, times, *, generator=None, imputation=None, call
     history = []  # (x0_hat, h) of earlier steps, newest last
     for i in range(len(times) - 1):
         t, t_next = (torch.full((1,), float(v), device=x.device) for v in times[i:i + 2])
-        alpha, sigma = expand_like(sde.alpha(t), x), expand_like(sde.sigma(t), x)
+        sigma = expand_like(sde.sigma(t), x)
         alpha_n, sigma_n = expand_like(sde.alpha(t_next), x), expand_like(sde.sigma(t_next), x)
         h = float(sde.log_snr(times[i + 1]) - sde.log_snr(times[i]))
         h_eta = (1 + eta) * h
         phi_1 = -math.expm1(-h_eta)
-        x0 = (x + sigma**2 * score_fn(x, t)) / alpha
+        x0 = sde.denoised_from_score(x, t, score_fn(x, t))
         x_next = sigma_n / sigma * math.exp(-eta * h) * x + alpha_n * phi_1 * x0
         used = min(order - 1, len(history))
         if used >= 1:
@@ -159,15 +159,6 @@ def dpm_solver(score_fn, sde, x, times, *, generator=None, imputation=None, call
         history = (history + [(x0, h)])[-2:]
         x = _after_step(x_next, i, t_next[0], sde, imputation, generator, callback)
     return _finish(x, imputation)
-
-
-def posterior_mean(score_fn, sde, x, t: float) -> torch.Tensor:
-    """Tweedie's formula: E[x(0) | x(t) = x] = (x + sigma(t)^2 s(x, t)) / alpha(t) for the Gaussian
-    kernel of Eq. 9, in one network evaluation: the least-squares denoiser, where a reverse-SDE
-    sample is a draw from the posterior whose error is larger by its spread."""
-    t_vec = torch.full((1,), float(t), device=x.device)
-    alpha, sigma = expand_like(sde.alpha(t_vec), x), expand_like(sde.sigma(t_vec), x)
-    return (x + sigma**2 * score_fn(x, t_vec)) / alpha
 
 
 def _dpm_solver_2m(score_fn, sde, x, times, **kwargs):

@@ -8,7 +8,12 @@ alpha(t) = exp(-B/2) and sigma(t) = 1 - exp(-B). The samplers only use the metho
 so any SDE with the same interface (a Gaussian kernel with affine drift) plugs in.
 """
 
+import math
+
 import torch
+
+EPS = 1e-3  # sampling end time (App. D)
+
 
 class SubVPSDE:
     """subVP SDE on t in [0, 1] with a linear beta schedule (Eq. 7-8)."""
@@ -18,7 +23,6 @@ class SubVPSDE:
             raise ValueError(f"need 0 < beta_min < beta_max, got {beta_min}, {beta_max}")
         self.beta_min = float(beta_min)
         self.beta_max = float(beta_max)
-        self.T = 1.0
 
     def beta(self, t: torch.Tensor) -> torch.Tensor:
         """beta(t) of Eq. 8."""
@@ -60,6 +64,18 @@ class SubVPSDE:
         a = 0.5 * (self.beta_max - self.beta_min)
         return (-self.beta_min + torch.sqrt(self.beta_min**2 + 4 * a * big_b)) / (2 * a)
 
+    def denoised_from_score(self, x: torch.Tensor, t: torch.Tensor, score: torch.Tensor) -> torch.Tensor:
+        """Tweedie's formula for the Gaussian kernel of Eq. 9: E[x(0) | x(t) = x] = (x + sigma^2 s) / alpha."""
+        return (x + expand_like(self.sigma(t), x) ** 2 * score) / expand_like(self.alpha(t), x)
+
+    def t_for_noise(self, noise: float) -> float:
+        """The time whose kernel noise matches Gaussian noise of std `noise` (model units) added to a
+        clean pose: sigma(t) / alpha(t) = noise, i.e. log-SNR = -log(noise) (Eq. 9), so the noisy
+        pose scaled by alpha(t) is distributed like x(t). Kept within [2 EPS, 1]."""
+        lam = -math.log(max(noise, 1e-9))
+        t = float(self.t_from_log_snr(torch.tensor(lam, dtype=torch.float64)))
+        return min(max(t, 2 * EPS), 1.0)
+
     def prior_sample(self, shape, generator=None, device=None, dtype=torch.float32) -> torch.Tensor:
         """x(T) ~ N(0, I), the prior of Alg. 1 line 4."""
         return torch.randn(shape, generator=generator, device=device, dtype=dtype)
@@ -72,4 +88,3 @@ def expand_like(coeff: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     coeff = torch.as_tensor(coeff, dtype=like.dtype, device=like.device)
     return coeff.reshape(coeff.shape + (1,) * (like.dim() - coeff.dim()))
 
-EPS = 1e-3  # sampling end time (App. D)

@@ -1,4 +1,4 @@
-"""Joint definitions: the H36M-17 skeleton (VideoPose3D order), its body parts, and COCO-17.
+"""Joint definitions: the H36M-17 skeleton (VideoPose3D order), its body parts and sides.
 
 Every pose array in gfpose is ``(..., 17, 3)`` in this joint order, millimetres,
 unless a docstring says otherwise.
@@ -25,16 +25,9 @@ BODY_PARTS = {
     "r_arm": (14, 15, 16),
 }
 
-# Index of each joint's mirror image (for flips and left/right colouring).
-MIRROR = (0, 4, 5, 6, 1, 2, 3, 7, 8, 9, 10, 14, 15, 16, 11, 12, 13)
+# The joints of each side (for left/right colouring).
 LEFT_JOINTS = (4, 5, 6, 11, 12, 13)
 RIGHT_JOINTS = (1, 2, 3, 14, 15, 16)
-
-COCO_JOINTS = (
-    "nose", "l_eye", "r_eye", "l_ear", "r_ear",
-    "l_shoulder", "r_shoulder", "l_elbow", "r_elbow", "l_wrist", "r_wrist",
-    "l_hip", "r_hip", "l_knee", "r_knee", "l_ankle", "r_ankle",
-)
 
 
 def joint_index(name: str) -> int:

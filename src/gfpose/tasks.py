@@ -1,34 +1,32 @@
-"""The four tasks as one reverse-time sampling loop with different conditions and starts.
+"""The task layer: one request builder per task, and the Sampler that draws any request.
 
-| task     | condition              | start                      |
-|----------|------------------------|----------------------------|
-| estimate | 2D keypoints           | N(0, I) at T = 1           |
-| complete | partial 2D or 3D       | N(0, I), +/- imputation    |
-| denoise  | none                   | the noisy pose at small T  |
-| generate | none                   | N(0, I) at T = 1           |
+| task        | condition              | start                      | builder              |
+|-------------|------------------------|----------------------------|----------------------|
+| estimate    | 2D keypoints           | N(0, I) at T = 1           | estimate_request     |
+| complete-2d | 2D with NaN joints     | N(0, I) at T = 1           | estimate_request     |
+| complete-3d | partial 3D             | N(0, I), +/- imputation    | complete_3d_request  |
+| denoise     | none                   | the noisy pose at small t0 | denoise_request      |
+| generate    | none                   | N(0, I) at T = 1           | generate_request     |
 
-Tensors here are torch, root-relative millimetres in and out; unit checks live in gfpose.validation.
-S hypotheses for many inputs are drawn in batched network calls of at most `max_batch` rows.
+Tensors here are torch, millimetres and pixels; unit checks live in gfpose.validation. S hypotheses
+for many inputs are drawn in batched network calls of at most `max_batch` rows (one chunk of inputs
+at a time), each chunk with its own seeded generator.
 """
 
-import copy
-import math
-import warnings
 from dataclasses import dataclass, replace
 
 import torch
 
-from gfpose.conditions import condition_from_2d, condition_from_3d, model_to_poses, poses_to_model
-from gfpose.errors import InputError
-from gfpose.quantize import quantize_blocks
-from gfpose.sampling import SAMPLERS, Imputation, get_sampler, posterior_mean, time_grid
-from gfpose.score import Condition, network_score_fn
+from gfpose.conditions import Condition, condition_from_2d, condition_from_3d, model_to_poses, poses_to_model
+from gfpose.geometry import root_center
+from gfpose.parametrisation import ScoreModel
+from gfpose.precision import DTYPES, PRECISIONS, prepare_network, resolve_precision
+from gfpose.sampling import SAMPLERS, Imputation, get_sampler, time_grid
 from gfpose.sde import EPS
+from gfpose.seeding import generator
 
-
-# fp32; bf16: a bfloat16 copy of the network; int8: the residual blocks' matmuls in int8 (gfpose.quantize),
-# fastest under torch.compile.
-PRECISIONS = ("fp32", "bf16", "int8")
+COMPLETION_MODES = ("conditional", "imputation", "both")  # App. G: 'both' is best for completion
+DENOISE_METHODS = ("sample", "mean")  # reverse-SDE draw from t0, or the posterior mean (Tweedie)
 
 
 @dataclass(frozen=True)
@@ -38,146 +36,157 @@ class SamplerSettings:
     name: str = "em"
     steps: int = 1000
     schedule: str = "uniform"
-    precision: str = "fp32"  # the network's: one of PRECISIONS; the SDE arithmetic stays float32
+    precision: str = "fp32"  # the network's: one of gfpose.precision.PRECISIONS
     max_batch: int = 4096
     compile: bool = False  # torch.compile the network: faster on CPU, ~30 s to compile once
 
     def __post_init__(self):
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
+        get_sampler(self.name)
 
     def network_evaluations(self) -> int:
         return self.steps * SAMPLERS[self.name][1]
 
 
 PAPER_SAMPLER = SamplerSettings()  # Alg. 1 with N = 1000 (App. D)
-DENOISE_METHODS = ("sample", "mean")
+
+
+@dataclass(frozen=True)
+class Request:
+    """One task for N inputs: what to condition on, where to start, what to impute, what to return.
+
+    cond         the condition (model units), N rows
+    hypotheses   S draws per input
+    start_mm     (N, J, 3) root-relative poses to start from at t_start (denoising); None: the prior at T = 1
+    t_start      the start time
+    observed_mm  (N, J, 3) with NaN where unobserved: coordinates imputed along the way (Song et al.)
+    method       'sample' (reverse-time sampling) or 'mean' (the posterior mean at t_start)
+    """
+
+    cond: Condition
+    hypotheses: int = 1
+    start_mm: torch.Tensor | None = None
+    t_start: float = 1.0
+    observed_mm: torch.Tensor | None = None
+    method: str = "sample"
+
+    def __post_init__(self):
+        if self.method not in DENOISE_METHODS:
+            raise ValueError(f"method must be one of {DENOISE_METHODS}, got {self.method!r}")
+        if self.method == "mean" and (self.start_mm is None or self.hypotheses != 1):
+            raise ValueError("the posterior mean needs start poses and returns one result per input")
+
+    def __len__(self) -> int:
+        return len(self.cond)
+
+
+def estimate_request(keypoints_px: torch.Tensor, image_size: torch.Tensor, hypotheses: int = 1) -> Request:
+    """2D keypoints (N, J, 2) px, NaN = missing (2D completion), image (N, 2) (w, h) -> estimation."""
+    return Request(condition_from_2d(keypoints_px, image_size), hypotheses)
+
+
+def complete_3d_request(partial_mm: torch.Tensor, hypotheses: int = 1, mode: str = "both") -> Request:
+    """Partial 3D (N, J, 3) mm with NaN joints -> completion: 'conditional' (the condition only),
+    'imputation' (an unconditional run with the observed joints imputed) or 'both' (App. G).
+    Poses whose pelvis is observed are root-centred; the others are taken as root-relative."""
+    if mode not in COMPLETION_MODES:
+        raise ValueError(f"mode must be one of {COMPLETION_MODES}, got {mode!r}")
+    rooted = torch.isfinite(partial_mm[:, 0]).all(dim=-1)
+    partial = torch.where(rooted[:, None, None], root_center(partial_mm), partial_mm)
+    cond = condition_from_3d(partial)
+    if mode == "imputation":
+        cond = Condition.empty(len(cond), cond.values.shape[1])
+    return Request(cond, hypotheses, observed_mm=partial if mode != "conditional" else None)
+
+
+def denoise_request(noisy_mm: torch.Tensor, t_start: float = 0.05, method: str = "sample") -> Request:
+    """Noisy 3D poses (N, J, 3) mm -> denoising from t_start (Table 7), unconditionally."""
+    return Request(Condition.empty(*noisy_mm.shape[:2]), 1, start_mm=root_center(noisy_mm),
+                   t_start=t_start, method=method)
+
+
+def generate_request(count: int, num_joints: int) -> Request:
+    """`count` poses from the unconditional prior p(x | empty)."""
+    return Request(Condition.empty(count, num_joints))
 
 
 class Sampler:
-    """A trained network with its SDE and data scale: draws poses for a condition."""
+    """A trained network with its SDE and data scale, in the settings' precision: draws requests."""
 
-    def __init__(self, net, sde, data_scale: float, settings: SamplerSettings = PAPER_SAMPLER):
+    def __init__(self, net, sde, data_scale: float, settings: SamplerSettings = PAPER_SAMPLER, config=None):
         self.net, self.sde, self.data_scale, self.settings = net, sde, data_scale, settings
-        self._network = None
+        self.config = config  # the gfpose.config.Config the network was trained with, when known
+        self.device = next(net.parameters()).device
+        self.precision = resolve_precision(settings.precision, self.device)
+        self._model = None
 
     def with_settings(self, **changes) -> "Sampler":
-        return Sampler(self.net, self.sde, self.data_scale, replace(self.settings, **changes))
+        return Sampler(self.net, self.sde, self.data_scale, replace(self.settings, **changes), self.config)
 
-    def network_dtype(self) -> torch.dtype:
-        return torch.bfloat16 if self.settings.precision == "bf16" else torch.float32
+    def to(self, device: torch.device) -> "Sampler":
+        return Sampler(self.net.to(device), self.sde, self.data_scale, self.settings, self.config)
 
-    def network(self):
-        """The network to call, made once per Sampler: in the settings' precision (a bfloat16 or
-        int8 copy of the weights), compiled when settings.compile, falling back to eager."""
-        if self._network is not None:
-            return self._network
-        if self.settings.precision == "int8" and next(self.net.parameters()).device.type != "cpu":
-            raise InputError("precision int8 is a CPU path (torch._int_mm); use bf16 on a GPU")
-        net = {"fp32": lambda: self.net, "bf16": lambda: copy.deepcopy(self.net).to(torch.bfloat16),
-               "int8": lambda: quantize_blocks(self.net)}[self.settings.precision]()
-        self._network = net
-        if self.settings.compile:
-            compiled = torch.compile(net)
+    def model(self) -> ScoreModel:
+        """The score model in the settings' precision, prepared once per Sampler."""
+        if self._model is None:
+            net = prepare_network(self.net, self.precision, self.settings.compile)
+            self._model = ScoreModel(net, self.sde, DTYPES[self.precision])
+        return self._model
 
-            def call(*args):
-                try:
-                    return compiled(*args)
-                except Exception as err:  # compilation fails lazily: no toolchain, unsupported op
-                    warnings.warn(f"torch.compile failed ({type(err).__name__}); using the eager network")
-                    self._network = net
-                    return net(*args)
-            self._network = call
-        return self._network
-
-    @torch.inference_mode()
-    def iter_hypotheses(self, cond: Condition, num_hypotheses: int, seed: int = 0,
-                        start_mm: torch.Tensor | None = None, t_start: float = 1.0,
-                        observed_mm: torch.Tensor | None = None, chunks: slice = slice(None),
-                        mean_at_start: bool = False):
-        """Yield (input slice, poses (n, S, J, 3) mm) chunk by chunk, bounding memory.
-
-        start_mm (N, J, 3): start from these poses at t_start instead of the prior (denoising).
-        observed_mm (N, J, 3) with NaN where unobserved: impute those coordinates (Song et al.).
-        mean_at_start: return the posterior mean at t_start (Tweedie) instead of sampling to eps.
-        chunks: which of the chunks (chunk_size inputs each) to draw, e.g. one rank's share; each chunk's
-        noise depends on its index alone, so a split run draws exactly what one process would.
-        """
-        device = next(self.net.parameters()).device
-        count, joints = len(cond), cond.values.shape[1]
-        per_chunk = self.chunk_size(num_hypotheses)
-        sampler = get_sampler(self.settings.name)
-        times = time_grid(self.settings.steps, t_start, EPS, self.settings.schedule, self.sde)
-        for chunk_index, start in list(enumerate(range(0, count, per_chunk)))[chunks]:
-            rows = slice(start, min(start + per_chunk, count))
-            generator = torch.Generator(device=device).manual_seed(seed * 1_000_003 + chunk_index)
-            chunk_cond = _to(cond[rows], device).repeat_interleave(num_hypotheses)
-            if start_mm is None:
-                x = self.sde.prior_sample((len(chunk_cond), joints, 3), generator=generator, device=device)
-            else:  # x(t0) = alpha(t0) x0 + sigma(t0) z (Eq. 9): the noisy pose scaled by alpha(t0)
-                x = poses_to_model(start_mm[rows].to(device), self.data_scale).repeat_interleave(num_hypotheses, 0)
-                x = x * self.sde.alpha(torch.tensor(t_start)).item()
-            imputation = None
-            if observed_mm is not None:
-                observed = observed_mm[rows].to(device).repeat_interleave(num_hypotheses, 0)
-                mask = torch.isfinite(observed)
-                imputation = Imputation(poses_to_model(torch.nan_to_num(observed), self.data_scale), mask)
-            score_fn = network_score_fn(self.network(), self.sde, chunk_cond, self.network_dtype())
-            if mean_at_start:
-                x = posterior_mean(score_fn, self.sde, x, t_start)
-            else:
-                x = sampler(score_fn, self.sde, x, times, generator=generator, imputation=imputation)
-            poses = model_to_poses(x.float(), self.data_scale).reshape(-1, num_hypotheses, joints, 3)
-            yield rows, (poses - poses[..., :1, :]).cpu()
-
-    def chunk_size(self, num_hypotheses: int) -> int:
+    def chunk_size(self, hypotheses: int) -> int:
         """Inputs per chunk: S hypotheses each, at most max_batch network rows."""
-        return max(1, self.settings.max_batch // num_hypotheses)
-
-    def sample(self, cond: Condition, num_hypotheses: int, **kwargs) -> torch.Tensor:
-        """All hypotheses, (N, S, J, 3) mm root-relative."""
-        return torch.cat([poses for _, poses in self.iter_hypotheses(cond, num_hypotheses, **kwargs)])
-
-    def estimate(self, keypoints_px, image_size, num_hypotheses=1, seed=0) -> torch.Tensor:
-        """2D keypoints (N, J, 2) px, NaN = missing, image (N, 2) -> (N, S, J, 3) mm."""
-        return self.sample(condition_from_2d(keypoints_px, image_size), num_hypotheses, seed=seed)
-
-    def complete_3d(self, partial_mm, num_hypotheses=1, mode="both", seed=0) -> torch.Tensor:
-        """Partial root-relative 3D (N, J, 3) mm with NaN joints -> (N, S, J, 3) mm.
-
-        mode: 'conditional' (the condition only), 'imputation' (an unconditional run with the
-        observed joints imputed) or 'both' (App. G: best for completion).
-        """
-        if mode not in ("conditional", "imputation", "both"):
-            raise ValueError(f"mode must be 'conditional', 'imputation' or 'both', got {mode!r}")
-        cond = condition_from_3d(partial_mm)
-        if mode == "imputation":
-            cond = Condition.empty(len(cond), cond.values.shape[1])
-        observed = partial_mm if mode != "conditional" else None
-        return self.sample(cond, num_hypotheses, seed=seed, observed_mm=observed)
+        return max(1, self.settings.max_batch // hypotheses)
 
     def start_time_for_noise(self, noise_mm: float) -> float:
-        """The denoising start time t0 whose kernel noise matches noise of `noise_mm` standard
-        deviation per coordinate: sigma(t0) / alpha(t0) = noise in model units (Eq. 9), so the noisy
-        pose scaled by alpha(t0) is distributed like x(t0). Kept within [2 eps, 1]."""
-        noise = max(noise_mm, 1e-6) * self.data_scale / 1000.0
-        t0 = float(self.sde.t_from_log_snr(torch.tensor(-math.log(noise), dtype=torch.float64)))
-        return min(max(t0, 2 * EPS), 1.0)
+        """The denoising start time for noise of `noise_mm` std per coordinate (SubVPSDE.t_for_noise)."""
+        return self.sde.t_for_noise(noise_mm * self.data_scale / 1000.0)
 
-    def denoise(self, poses_mm, t_start=0.05, seed=0, method="sample") -> torch.Tensor:
-        """Noisy root-relative poses (N, J, 3) mm -> (N, J, 3) mm from time t_start (Table 7):
-        method 'sample' runs the reverse SDE (a draw from the posterior), 'mean' returns the
-        posterior mean by Tweedie's formula (one network evaluation, the smallest expected error)."""
-        if method not in DENOISE_METHODS:
-            raise ValueError(f"method must be one of {DENOISE_METHODS}, got {method!r}")
-        cond = Condition.empty(poses_mm.shape[0], poses_mm.shape[1])
-        return self.sample(cond, 1, seed=seed, start_mm=poses_mm, t_start=t_start,
-                           mean_at_start=method == "mean")[:, 0]
+    @torch.inference_mode()
+    def iter_chunks(self, request: Request, seed: int = 0, chunks: slice = slice(None)):
+        """Yield (input slice, poses (n, S, J, 3) mm root-relative) chunk by chunk, bounding memory.
 
-    def generate(self, count, num_joints, seed=0) -> torch.Tensor:
-        """(count, J, 3) mm poses from the unconditional prior p(x | empty)."""
-        return self.sample(Condition.empty(count, num_joints), 1, seed=seed)[:, 0]
+        chunks: which of the chunks to draw, e.g. one rank's share; each chunk's noise depends on its
+        index alone, so a split run draws exactly what one process would.
+        """
+        per_chunk = self.chunk_size(request.hypotheses)
+        count = len(request)
+        for index, start in list(enumerate(range(0, count, per_chunk)))[chunks]:
+            rows = slice(start, min(start + per_chunk, count))
+            if request.method == "mean":
+                x = self._posterior_mean(request, rows)
+            else:
+                x = self._draw(request, rows, generator(seed, index, device=self.device))
+            poses = model_to_poses(x.float(), self.data_scale).reshape(-1, request.hypotheses, *x.shape[1:])
+            yield rows, root_center(poses).cpu()
 
+    def run(self, request: Request, seed: int = 0) -> torch.Tensor:
+        """All results of a request, (N, S, J, 3) mm root-relative."""
+        return torch.cat([poses for _, poses in self.iter_chunks(request, seed)])
 
-def _to(cond: Condition, device) -> Condition:
-    return Condition(cond.values.to(device), cond.keep.to(device), cond.is_3d.to(device))
+    def _draw(self, request: Request, rows: slice, generator) -> torch.Tensor:
+        """Reverse-time sampling of one chunk: S draws per input from t_start to EPS."""
+        repeats = request.hypotheses
+        cond = request.cond[rows].to(self.device).repeat_interleave(repeats)
+        if request.start_mm is None:
+            x = self.sde.prior_sample((len(cond), cond.values.shape[1], 3), generator=generator, device=self.device)
+        else:
+            x = self._start(request, rows).repeat_interleave(repeats, 0)
+        imputation = None
+        if request.observed_mm is not None:
+            observed = request.observed_mm[rows].to(self.device).repeat_interleave(repeats, 0)
+            imputation = Imputation(poses_to_model(torch.nan_to_num(observed), self.data_scale),
+                                    torch.isfinite(observed))
+        times = time_grid(self.settings.steps, request.t_start, EPS, self.settings.schedule, self.sde)
+        sampler = get_sampler(self.settings.name)
+        return sampler(self.model().score_fn(cond), self.sde, x, times, generator=generator, imputation=imputation)
+
+    def _posterior_mean(self, request: Request, rows: slice) -> torch.Tensor:
+        """E[x(0) | x(t_start)] of one chunk by Tweedie's formula (one network evaluation)."""
+        t = torch.tensor([request.t_start], device=self.device)
+        return self.model().denoised(self._start(request, rows), t, request.cond[rows].to(self.device))
+
+    def _start(self, request: Request, rows: slice) -> torch.Tensor:
+        """x(t0) = alpha(t0) x0 + sigma(t0) z (Eq. 9): the noisy pose in model units scaled by alpha(t0)."""
+        start = poses_to_model(request.start_mm[rows].to(self.device), self.data_scale)
+        return start * self.sde.alpha(torch.tensor(request.t_start)).item()

@@ -8,6 +8,7 @@ Rerunning the same command after an interruption (even SIGKILL) resumes from tra
 """
 
 import json
+import math
 import time
 from pathlib import Path
 
@@ -17,10 +18,11 @@ from torch.optim.swa_utils import AveragedModel
 from tqdm import tqdm
 
 from gfpose.batches import PoseBatches
-from gfpose.checkpoint import load_train_state, save_model, save_train_state
+from gfpose.checkpoint import load_model, load_train_state, save_model, save_train_state
 from gfpose.config import Config
-from gfpose.losses import dsm_loss
 from gfpose.network import ScoreNet
+from gfpose.parametrisation import ScoreModel
+from gfpose.precision import native_bf16
 from gfpose.runtime import batch_mean, close_distributed, init_distributed, local_device, rank_slice
 from gfpose.sde import SubVPSDE
 
@@ -50,43 +52,63 @@ def train(config: Config, data, out_dir, device: torch.device, progress: bool = 
 
     net = ScoreNet(config.model).to(device)
     ema = AveragedModel(net, avg_fn=ema_with_warmup(cfg.ema_decay))
-    optimizer = torch.optim.Adam(net.parameters(), lr=cfg.lr)
+    optimizer = torch.optim.Adam(net.parameters(), lr=cfg.lr, fused=device.type == "cuda")
     step = _resume(out_dir / STATE_FILE, config, net, ema, optimizer)
+    if step == 0 and cfg.init_from:
+        _initialise(cfg.init_from, config, net)
     model = DistributedDataParallel(net) if world_size > 1 else net
-    sde = SubVPSDE(config.model.beta_min, config.model.beta_max)
-    batches = PoseBatches(data, config)
+    optimise = TrainingStep(net, model, ema, optimizer, config, device)
+    batches = PoseBatches(data, config, device)
     share = rank_slice(cfg.batch_size, rank, world_size)
 
     started, loss_value = time.time(), float("nan")
     bar = tqdm(total=cfg.steps, initial=step, disable=not progress or rank != 0, desc="train", unit="step")
     net.train()
     while step < cfg.steps:
-        batch = batches.batch(step)[share].to(device)
-        for group in optimizer.param_groups:
-            group["lr"] = cfg.lr * min(1.0, (step + 1) / max(cfg.warmup_steps, 1))
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.bf16):
-            loss = dsm_loss(model, sde, batch.x0, batch.cond, batch.t, batch.z)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(net.parameters(), cfg.grad_clip)
-        optimizer.step()
-        ema.update_parameters(net)
+        loss = optimise(batches.batch(step)[share], step)
         step += 1
-        loss_value = loss.item()
-        if not torch.isfinite(loss):
-            raise FloatingPointError(f"training loss became {loss_value} at step {step}; lower lr or check data")
         bar.update(1)
-        if step % cfg.log_every == 0 or step == cfg.steps:
+        logging, saving = step % cfg.log_every == 0 or step == cfg.steps, step % cfg.checkpoint_every == 0
+        if not (logging or saving or step == cfg.steps):
+            continue  # no host synchronisation on other steps
+        loss_value = loss.item()
+        if not math.isfinite(loss_value):
+            raise FloatingPointError(f"training loss became {loss_value} at step {step}; lower lr or check data")
+        if logging:
             logged = batch_mean(loss, share.stop - share.start, cfg.batch_size)  # all ranks' rows
             bar.set_postfix(loss=f"{logged:.3f}")
             if rank == 0:
                 _log(out_dir, step=step, loss=logged, lr=optimizer.param_groups[0]["lr"],
                      seconds=round(time.time() - started, 1))
-        if rank == 0 and (step % cfg.checkpoint_every == 0 or step == cfg.steps):
+        if rank == 0 and (saving or step == cfg.steps):
             save_checkpoint(out_dir, config, net, ema, optimizer, step)
     bar.close()
     close_distributed()
     return {"step": step, "loss": loss_value, "seconds": time.time() - started}
+
+
+class TrainingStep:
+    """One optimisation step (Sec. 5.2): linear warm-up of the learning rate, the loss of Eq. 10
+    (in bfloat16 autocast where TrainConfig.bf16 asks, or where the hardware has it natively when
+    it is None), gradient clipping, Adam, EMA. Returns the loss tensor without synchronising."""
+
+    def __init__(self, net, model, ema, optimizer, config: Config, device: torch.device):
+        self.net, self.ema, self.optimizer, self.train = net, ema, optimizer, config.train
+        self.score_model = ScoreModel(model, SubVPSDE(config.model.beta_min, config.model.beta_max))
+        self.device = device
+        self.bf16 = native_bf16(device) if config.train.bf16 is None else config.train.bf16
+
+    def __call__(self, batch, step: int) -> torch.Tensor:
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.train.lr * min(1.0, (step + 1) / max(self.train.warmup_steps, 1))
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
+            loss = self.score_model.loss(batch.x0, batch.cond, batch.t, batch.z, batch.t_index)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.net.parameters(), self.train.grad_clip)
+        self.optimizer.step()
+        self.ema.update_parameters(self.net)
+        return loss.detach()
 
 
 def save_checkpoint(out_dir: Path, config: Config, net, ema, optimizer, step: int) -> None:
@@ -109,6 +131,14 @@ def _resume(path: Path, config: Config, net, ema, optimizer) -> int:
     ema.load_state_dict(state["ema"])
     optimizer.load_state_dict(state["optimizer"])
     return int(state["step"])
+
+
+def _initialise(path, config: Config, net) -> None:
+    """Start from the weights of a model file (the EMA weights of an earlier run)."""
+    state, saved, _ = load_model(path)
+    if saved.model != config.model:
+        raise ValueError(f"init_from {path} has model settings {saved.model}, not {config.model}")
+    net.load_state_dict(state)
 
 
 def _log(out_dir: Path, **record) -> None:

@@ -13,8 +13,10 @@ import numpy as np
 from gfpose.errors import InputError
 from gfpose.skeleton import BONES, NUM_JOINTS
 
-MIN_BONE_MM = 40.0      # a median bone under 4 cm means metres or centimetres
+MIN_BONE_MM = 40.0      # a median bone under 4 cm means metres, centimetres or inches
 MAX_BONE_MM = 2000.0    # a median bone over 2 m is not a human in millimetres
+TYPICAL_BONE_MM = 250.0  # an adult's median H36M-17 bone (thigh 450, upper arm 280, hip 130, ...)
+MM_PER_UNIT = {"metres": 1000.0, "inches": 25.4, "centimetres": 10.0}  # the units poses come in by mistake
 MAX_ROOT_MM = 3000.0    # a joint of a root-relative pose lies within 3 m of the pelvis
 MAX_ABS = 1e6           # mm or px: larger values are no coordinates of a person
 MIN_EXTENT_PX = 4.0     # keypoints all within a few pixels look normalised, not pixels
@@ -66,20 +68,42 @@ def as_pose_array(value, name: str, dims: int, allow_missing: bool = True) -> np
     return array
 
 
+def median_bone_length(poses: np.ndarray, max_poses: int = 10_000) -> float:
+    """Median bone length of ``(N, 17, 3)`` poses over an evenly strided sample of at most about
+    ``max_poses``, over the bones with both joints present; NaN when there is none."""
+    sample = poses[:: max(1, len(poses) // max_poses)]
+    parent, child = np.array(BONES).T
+    lengths = np.linalg.norm(sample[:, child] - sample[:, parent], axis=-1)
+    lengths = lengths[np.isfinite(lengths)]
+    return float(np.median(lengths)) if lengths.size else float("nan")
+
+
+def check_millimetres(poses: np.ndarray, name: str) -> None:
+    """The one unit check of 3D poses ``(N, 17, 3)``: InputError unless the median bone length is
+    that of a human in millimetres, naming the unit the poses look like (metres ~0.25, inches ~10,
+    centimetres ~25) and how to convert. Poses without a single whole bone pass (nothing to judge)."""
+    median = median_bone_length(poses)
+    if np.isnan(median) or MIN_BONE_MM <= median <= MAX_BONE_MM:
+        return
+    expected = (f"{name}: median bone length {median:.3g}; expected millimetres (a person's is "
+                f"~{TYPICAL_BONE_MM:.0f}, accepted {MIN_BONE_MM:.0f}-{MAX_BONE_MM:.0f})")
+    if median > MAX_BONE_MM:
+        raise InputError(f"{expected}: too large for a person in millimetres; check the units and scale")
+    if median == 0:
+        raise InputError(f"{expected}: most bones have length 0 (joints on top of each other)")
+    unit = min(MM_PER_UNIT, key=lambda u: abs(np.log(median * MM_PER_UNIT[u] / TYPICAL_BONE_MM)))
+    factor = MM_PER_UNIT[unit]
+    raise InputError(f"{expected}: looks like {unit} (where a person's is ~{TYPICAL_BONE_MM / factor:.2g}); "
+                     f"multiply by {factor:g} to convert {unit} to millimetres")
+
+
 def check_poses_mm(value, name: str = "poses", allow_missing: bool = True) -> np.ndarray:
-    """3D poses in millimetres, (N, 17, 3); rejects metres, centimetres and absurd sizes.
+    """3D poses in millimetres, (N, 17, 3); rejects other units (:func:`check_millimetres`).
 
     A pose without its pelvis must already be root-relative (every joint within 3 m of 0).
     """
     poses = as_pose_array(value, name, 3, allow_missing)
-    parent, child = np.array(BONES).T
-    bones = np.linalg.norm(poses[:, child] - poses[:, parent], axis=-1)
-    if np.isfinite(bones).any():
-        median = np.nanmedian(bones)
-        if not MIN_BONE_MM <= median <= MAX_BONE_MM:
-            raise InputError(f"{name}: median bone length {median:.3g}; expected millimetres "
-                             f"({MIN_BONE_MM:.0f}-{MAX_BONE_MM:.0f}, typically 100-450): metres need x1000, "
-                             "centimetres x10")
+    check_millimetres(poses, name)
     rootless = np.isnan(poses[:, 0, 0])
     reach = np.nanmax(np.linalg.norm(poses[rootless], axis=-1), axis=1, initial=0)
     if (reach > MAX_ROOT_MM).any():

@@ -1,15 +1,14 @@
 """Matplotlib drawings of H36M-17 skeletons: single poses, hypothesis overlays, grids, GIFs.
 
 Figures are built on the Agg canvas directly (no pyplot, no global backend switch, nothing
-shown) and written atomically. Bones are coloured by side: left blue, right red, centre grey.
-3D poses are millimetres in the camera frame (x right, y down, z forward) by default; pass
-``frame="world"`` for z-up poses. The display is always z-up with equal axis scales.
+shown) and written by :func:`gfpose.atomic.atomic_write`. Bones are coloured by side: left blue,
+right red, centre grey. 3D poses are millimetres in the camera frame (x right, y down, z forward)
+by default; pass ``frame="world"`` for z-up poses. The display is always z-up with equal axis
+scales.
 """
 
 import math
-import os
-import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from matplotlib.animation import FuncAnimation, PillowWriter
@@ -19,6 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from mpl_toolkits.mplot3d.art3d import Line3DCollection
 
+from gfpose.atomic import atomic_write
 from gfpose.errors import InputError
 from gfpose.skeleton import BONES, LEFT_JOINTS, NUM_JOINTS, RIGHT_JOINTS
 
@@ -131,24 +131,9 @@ def _axes_3d(fig: Figure, nrows: int, ncols: int, index: int):
     return ax
 
 
-def _atomic_write(path, write: Callable[[str], None]) -> None:
-    """Call ``write(tmp)`` on a temp file beside ``path`` (same suffix), then rename it into place."""
-    path = os.fspath(path)
-    folder, name = os.path.split(os.path.abspath(path))
-    # A fresh name rather than mkstemp, so the file gets the usual umask permissions, not 0600.
-    tmp = os.path.join(folder, f".{name}.{uuid.uuid4().hex}{os.path.splitext(name)[1]}")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def _save(fig: Figure, path, dpi: float) -> None:
     fig.tight_layout()
-    _atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=dpi))
+    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=dpi))
 
 
 def save_hypotheses_figure(path, kp2d, hypotheses, gt=None, max_shown: int = 20, frame: str = "camera",
@@ -200,23 +185,6 @@ def save_pose_grid(path, poses, ncols: int = 4, titles: Sequence[str] | None = N
     _save(fig, path, dpi)
 
 
-def save_before_after(path, before, after, gt=None, frame: str = "camera",
-                      panel_size: float = 4.0, dpi: float = 100) -> None:
-    """Two 3D panels, ``before`` and ``after`` (each ``(17, 3)`` mm, e.g. denoising), GT in black on both."""
-    pair = [_as_poses(before, "before", 3), _as_poses(after, "after", 3)]
-    truth = None if gt is None else _as_poses(gt, "gt", 3)
-    everything = np.stack(pair if truth is None else [*pair, truth])
-    fig = _figure(2, 1, panel_size, dpi)
-    for i, (pose, title) in enumerate(zip(pair, ("before", "after"))):
-        ax = _axes_3d(fig, 1, 2, i + 1)
-        if truth is not None:
-            plot_pose_3d(ax, truth, color=GT_COLOR, alpha=0.5, frame=frame, fit=False)
-        plot_pose_3d(ax, pose, frame=frame, fit=False)
-        set_equal_3d(ax, everything, frame)
-        ax.set_title(title + ("" if truth is None else " (GT black)"))
-    _save(fig, path, dpi)
-
-
 def save_gif(path, poses, fps: float = 10, frame: str = "camera", panel_size: float = 4.0,
              dpi: float = 80) -> None:
     """Animated GIF of ``poses (F, 17, 3)`` mm (a sequence or a sampling trajectory), fixed axes."""
@@ -235,4 +203,4 @@ def save_gif(path, poses, fps: float = 10, frame: str = "camera", panel_size: fl
         ax.set_title(f"frame {i + 1}/{len(ps)}")
 
     anim = FuncAnimation(fig, draw, frames=len(ps), blit=False)
-    _atomic_write(path, lambda tmp: anim.save(tmp, writer=PillowWriter(fps=fps), dpi=dpi))
+    atomic_write(path, lambda tmp: anim.save(tmp, writer=PillowWriter(fps=fps), dpi=dpi))

@@ -32,11 +32,11 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from gfpose.data.bvh import load_bvh
 from gfpose.data.posefile import load_pose_npz, save_pose_npz
 from gfpose.data.poseset import PoseSet
 from gfpose.data.rigs import BANDAI_RIG
 from gfpose.errors import InputError
+from gfpose.geometry import root_center
 
 ATTRIBUTION = (
     "Derived from the Bandai-Namco-Research-Motiondataset (sets 1 and 2), (c) 2022 Bandai Namco "
@@ -72,8 +72,9 @@ def parse_take_name(path: Path) -> tuple[str, str, str]:
 
 def root_relative_take(path: Path) -> np.ndarray:
     """One take as root-relative H36M-17 poses ``(F, 17, 3)`` float32 mm."""
+    from gfpose.data.bvh import load_bvh  # bvhio only when converting: training needs torch and numpy alone
     poses = load_bvh(path, BANDAI_RIG)
-    return poses - poses[:, :1]
+    return root_center(poses)
 
 
 def keep_moving_frames(poses: np.ndarray, min_motion_mm: float) -> np.ndarray:

@@ -2,7 +2,7 @@
 
 Frames: world is mm with +z up and the floor at z = 0; a camera maps ``X_c = R X_w + t``
 (mm, x right, y down, z forward, as in H36M/OpenCV). Default intrinsics mimic the H36M cameras:
-1000 x 1000 px image, focal length 1145 px, principal point (500, 500); no lens distortion.
+1000 x 1000 px image, focal length 1145 px, principal point at the image centre; no lens distortion.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from dataclasses import dataclass, fields
 import torch
 from torch import Tensor
 
+from gfpose.geometry import root_center
+
 IMAGE_SIZE = (1000.0, 1000.0)
 FOCAL = 1145.0
-PRINCIPAL = (500.0, 500.0)
 
 
 @dataclass
@@ -37,15 +38,11 @@ class Cameras:
     def to(self, *args, **kwargs) -> Cameras:
         return Cameras(**{f.name: getattr(self, f.name).to(*args, **kwargs) for f in fields(self)})
 
-    @property
-    def centers(self) -> Tensor:
-        """Camera centres in world mm ``(B, 3)``: ``-R^T t``."""
-        return -(self.R.transpose(1, 2) @ self.t[..., None])[..., 0]
-
 
 def _uniform(lo_hi, n: int, generator, like: Tensor) -> Tensor:
     lo, hi = lo_hi
-    return lo + (hi - lo) * torch.rand(n, generator=generator, dtype=like.dtype).to(like.device)
+    device = generator.device if generator is not None else like.device  # draw where the generator lives
+    return lo + (hi - lo) * torch.rand(n, generator=generator, dtype=like.dtype, device=device).to(like.device)
 
 
 def _rotation_xy(yaw: Tensor, pitch: Tensor) -> Tensor:
@@ -106,22 +103,10 @@ def project(points_cam: Tensor, cameras: Cameras) -> Tensor:
     return cameras.f[:, None] * points_cam[..., :2] / points_cam[..., 2:] + cameras.c[:, None]
 
 
-def backproject(pixels: Tensor, depth: Tensor, cameras: Cameras) -> Tensor:
-    """Pixels (B, J, 2) and depths z (B, J) mm -> camera-frame points (B, J, 3) mm."""
-    xy = (pixels - cameras.c[:, None]) / cameras.f[:, None] * depth[..., None]
-    return torch.cat([xy, depth[..., None]], dim=-1)
-
-
 def normalize_screen(pixels: Tensor, size: Tensor) -> Tensor:
     """Pixels (..., J, 2) -> VideoPose3D screen coords ``X / w * 2 - [1, h / w]``; size (..., 2)."""
     w, h = size[..., None, 0:1], size[..., None, 1:2]
     return pixels / w * 2 - torch.cat([torch.ones_like(h), h / w], dim=-1)
-
-
-def denormalize_screen(coords: Tensor, size: Tensor) -> Tensor:
-    """Inverse of :func:`normalize_screen`."""
-    w, h = size[..., None, 0:1], size[..., None, 1:2]
-    return (coords + torch.cat([torch.ones_like(h), h / w], dim=-1)) * w / 2
 
 
 def place_on_floor(poses_world: Tensor) -> Tensor:
@@ -141,4 +126,4 @@ def camera_views(poses_world: Tensor, cameras: Cameras) -> tuple[Tensor, Tensor]
     2D keypoints (B, 17, 2) px.
     """
     points = world_to_camera(place_on_floor(poses_world), cameras)
-    return points - points[:, :1], project(points, cameras)
+    return root_center(points), project(points, cameras)

@@ -29,6 +29,7 @@ import numpy as np
 from gfpose.data.keypoints import coco_to_h36m
 from gfpose.data.poseset import PoseSet
 from gfpose.errors import InputError
+from gfpose.geometry import root_center
 
 TRAIN_SUBJECTS = ("S1", "S5", "S6", "S7", "S8")
 TEST_SUBJECTS = ("S9", "S11")
@@ -221,7 +222,7 @@ def load_h36m(path_3d: str | Path, path_2d: str | Path | None = None,
             for cam in cameras:
                 points = world_to_camera(world, subject, cam)
                 kp = _keypoints_2d(path_2d, table, layout, subject, action, cam, frames)
-                rows["poses_3d"].append(points - points[:, :1])
+                rows["poses_3d"].append(root_center(points))
                 rows["keypoints_2d"].append(project_distorted(points, cam) if kp is None else kp)
                 rows["image_size"].append(np.tile(CAMERAS[cam][5], (frames, 1)))
                 rows["frame"].append(np.arange(frames))

@@ -24,7 +24,7 @@ import numpy as np
 from gfpose.data.posefile import read_npz
 from gfpose.errors import InputError
 from gfpose.skeleton import NUM_JOINTS
-from gfpose.validation import as_numbers, check_2d_input, check_confidence
+from gfpose.validation import as_numbers, check_2d_input, check_confidence, check_image_size
 
 LAYOUTS = ("h36m", "coco")
 
@@ -72,20 +72,33 @@ def coco_to_h36m(kp: np.ndarray, conf: np.ndarray | None = None
     return out, conf
 
 
-def _check(path: Path, kp, conf, size, layout: str) -> Keypoints2D:
-    kp = as_numbers(kp, f"{path}: keypoints_2d")
+def build_keypoints(source, kp, conf, size, layout: str = "h36m",
+                    allow_empty_frames: bool = False) -> Keypoints2D:
+    """Checked :class:`Keypoints2D` from raw arrays of ``layout`` ('h36m' or 'coco'); errors name ``source``.
+
+    ``allow_empty_frames``: a frame with every joint missing (a video frame without a person)
+    stays all NaN instead of being refused; the other frames are checked as usual.
+    """
+    kp = as_numbers(kp, f"{source}: keypoints_2d")
     if kp.ndim != 3 or kp.shape[1:] != (NUM_JOINTS, 2):
-        raise InputError(f"{path}: keypoints have shape {kp.shape}; expected (N, {NUM_JOINTS}, 2) px")
+        raise InputError(f"{source}: keypoints have shape {kp.shape}; expected (N, {NUM_JOINTS}, 2) px")
     n = len(kp)
     if conf is not None:
-        conf = check_confidence(conf, n, f"{path}: confidence")
+        conf = check_confidence(conf, n, f"{source}: confidence")
     if layout not in LAYOUTS:
-        raise InputError(f"{path}: layout is {layout!r}; expected one of {LAYOUTS}")
+        raise InputError(f"{source}: layout is {layout!r}; expected one of {LAYOUTS}")
     if size is None:
-        raise InputError(f"{path}: no image_size; expected (w, h) px of the images the keypoints "
+        raise InputError(f"{source}: no image_size; expected (w, h) px of the images the keypoints "
                          "come from (used to normalise them)")
     kp, conf = coco_to_h36m(kp, conf) if layout == "coco" else mark_missing(kp, conf)
-    kp, size = check_2d_input(kp, size, where=f"{path}: ")
+    size = check_image_size(size, n, f"{source}: image_size")
+    seen = np.ones(n, dtype=bool)
+    if allow_empty_frames:
+        seen = ~np.isnan(kp).all(axis=(1, 2))
+        if n and not seen.any():
+            raise InputError(f"{source}: no frame has any keypoint")
+    where = f"{source}: " if seen.all() else f"{source} (counting only the frames with keypoints): "
+    kp[seen], size[seen] = check_2d_input(kp[seen], size[seen], where=where)
     return Keypoints2D(kp, conf, size)
 
 
@@ -104,13 +117,18 @@ def _read_json(path: Path) -> dict:
                          f"({type(e).__name__}: {e})") from e
 
 
-def load_keypoints(path: str | Path) -> Keypoints2D:
-    """Read user 2D keypoints from ``.npz`` or ``.json`` (schemas in the module docstring)."""
+def load_keypoints(path: str | Path, image_size=None) -> Keypoints2D:
+    """Read user 2D keypoints from ``.npz`` or ``.json`` (schemas in the module docstring);
+    ``image_size`` (w, h) or (N, 2) px is used when the file holds none."""
     path = Path(path)
     if path.suffix.lower() == ".json":
-        return _check(path, **_read_json(path))
-    z = read_npz(path)
-    if "keypoints_2d" not in z:
-        raise InputError(f"{path}: no 'keypoints_2d' array; found keys {sorted(z)}")
-    return _check(path, z["keypoints_2d"], z.get("confidence"),
-                  z.get("image_size"), str(z.get("layout", "h36m")))
+        fields = _read_json(path)
+    else:
+        z = read_npz(path)
+        if "keypoints_2d" not in z:
+            raise InputError(f"{path}: no 'keypoints_2d' array; found keys {sorted(z)}")
+        fields = dict(kp=z["keypoints_2d"], conf=z.get("confidence"), size=z.get("image_size"),
+                      layout=str(z.get("layout", "h36m")))
+    if fields["size"] is None:
+        fields["size"] = image_size
+    return build_keypoints(path, **fields)

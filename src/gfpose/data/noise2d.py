@@ -14,10 +14,13 @@ def detector_noise(keypoints: Tensor, generator: torch.Generator | None = None,
     Every joint gets Gaussian jitter N(0, sigma_px^2) per coordinate; with probability
     ``outlier_prob`` a joint is an outlier and gets an extra N(0, outlier_sigma_px^2) offset (a
     detector latching onto the wrong limb); with probability ``drop_prob`` it is missing (NaN).
-    Draws come from ``generator`` on the CPU, so results do not depend on the device.
+    Draws are made on the generator's device (the CPU without one) and moved to the keypoints', so
+    a CPU generator gives the same noise on every device.
     """
+    device = generator.device if generator is not None else torch.device("cpu")
+
     def draw(fn, shape):
-        return fn(shape, generator=generator, dtype=keypoints.dtype).to(keypoints.device)
+        return fn(shape, generator=generator, dtype=keypoints.dtype, device=device).to(keypoints.device)
 
     joints = keypoints.shape[:-1]
     noisy = keypoints + sigma_px * draw(torch.randn, keypoints.shape)

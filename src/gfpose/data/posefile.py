@@ -5,7 +5,8 @@ Keys read by :func:`load_pose_npz`:
 * ``poses_3d`` (N, 17, 3) in mm, H36M-17 order. Required. May be stored as integers together
   with ``poses_3d_scale_mm`` (mm per integer step), as the bundled dataset is.
 * ``subject``, ``action``, ``take`` (N,) str, ``frame`` (N,) int, ``split`` (N,) 'train'/'test'.
-  Optional; defaults: the file's stem, 'unknown', the file's stem, 0..N-1, 'test'.
+  Optional; defaults: the file's stem, 'unknown', the file's stem, 0..N-1, and for a file without
+  split labels 'all': every row is used for training and for testing (a warning says so).
 * ``keypoints_2d`` (N, 17, 2) px, optional. If present the set is camera-frame
   (``frame_kind='camera'``) and ``image_size`` (N, 2) or (2,) (w, h) px is used, defaulting to
   1000 x 1000 (the H36M-like virtual camera of :mod:`gfpose.data.cameras`).
@@ -15,17 +16,19 @@ Keys read by :func:`load_pose_npz`:
 
 from __future__ import annotations
 
-import os
+import logging
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
-from gfpose.data.poseset import PoseSet
+from gfpose.atomic import atomic_write
+from gfpose.data.poseset import EVERY_SPLIT, PoseSet
 from gfpose.errors import InputError
 from gfpose.validation import as_numbers, as_pose_array, check_2d_input, positive_scalar
 
 DEFAULT_IMAGE_SIZE = (1000.0, 1000.0)
+LOG = logging.getLogger(__name__)
 _READ = {"poses_3d", "poses_3d_scale_mm", "subject", "action", "take", "frame", "split",
          "keypoints_2d", "image_size", "up_axis"}
 
@@ -72,13 +75,13 @@ def load_pose_npz(path: str | Path) -> PoseSet:
                                   where=f"{path}: ")
     per_frame = {k: v for k, v in z.items() if k not in _READ and v.shape == (n,)}
     try:
-        return PoseSet(
+        poseset = PoseSet(
             poses_3d=poses,
             subject=z.get("subject", np.full(n, path.stem)),
             action=z.get("action", np.full(n, "unknown")),
             take=z.get("take", np.full(n, path.stem)),
             frame=z.get("frame", np.arange(n)),
-            split=z.get("split", np.full(n, "test")),
+            split=z.get("split", np.full(n, EVERY_SPLIT)),
             keypoints_2d=kp,
             image_size=size,
             frame_kind="world" if kp is None else "camera",
@@ -86,18 +89,17 @@ def load_pose_npz(path: str | Path) -> PoseSet:
         )
     except InputError as e:
         raise InputError(f"{path}: {e}") from None
+    if "split" not in z:
+        LOG.warning("%s: no 'split' labels; all %d poses are used for training and for testing", path, n)
+    return poseset
 
 
 def save_pose_npz(path: str | Path, compress: bool = True, **arrays) -> Path:
-    """Write arrays to ``path`` atomically (temporary file in the same folder, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            (np.savez_compressed if compress else np.savez)(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
+    """Write arrays to ``path`` (npz, compressed by default) with :func:`gfpose.atomic.atomic_write`."""
+    savez = np.savez_compressed if compress else np.savez
+
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as handle:  # a handle, so numpy adds no '.npz' to other suffixes
+            savez(handle, **arrays)
+
+    return atomic_write(path, write)

@@ -7,26 +7,19 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 
 from gfpose.errors import InputError
-from gfpose.skeleton import BONES, NUM_JOINTS
+from gfpose.skeleton import NUM_JOINTS
+from gfpose.validation import check_millimetres
 
 SPLITS = ("train", "test")
+EVERY_SPLIT = "all"  # the split of a row without a split label: it is in train and test alike
 FRAME_KINDS = ("world", "camera")
 _LABELS = ("action", "subject", "take", "split")
 
 
-def median_bone_length(poses: np.ndarray, max_poses: int = 10_000) -> float:
-    """Median bone length of ``(N, 17, 3)`` poses over an evenly strided sample, over the bones
-    with both joints present; NaN when there is none."""
-    sample = poses[:: max(1, len(poses) // max_poses)]
-    parent, child = np.array(BONES).T
-    lengths = np.linalg.norm(sample[:, child] - sample[:, parent], axis=-1)
-    lengths = lengths[np.isfinite(lengths)]
-    return float(np.median(lengths)) if lengths.size else float("nan")
-
-
 @dataclass
 class PoseSet:
-    """3D poses ``(N, 17, 3)`` float32 mm with labels ``(N,)``.
+    """3D poses ``(N, 17, 3)`` float32 mm with labels ``(N,)``; ``split`` is ``'train'``, ``'test'``
+    or ``'all'`` (a row in both, as in a file without split labels).
 
     ``frame_kind`` is ``'world'`` (+z up, any placement; cameras are placed virtually later) or
     ``'camera'`` (root-relative camera-frame poses, with ``keypoints_2d`` ``(N, 17, 2)`` px and
@@ -56,17 +49,15 @@ class PoseSet:
         if empty.any():
             raise InputError(f"poses_3d: {int(empty.sum())} of {n} poses are all NaN "
                              f"(first at row {int(np.argmax(empty))}); expected at least one joint each")
-        if n and median_bone_length(p) < 10:
-            raise InputError(f"poses_3d median bone length is {median_bone_length(p):.3g}; "
-                             "expected millimetres (~100-450) - looks like metres, multiply by 1000")
+        check_millimetres(p, "poses_3d")
         self.poses_3d = p
         for name in _LABELS:
             setattr(self, name, self._column(name, getattr(self, name), n).astype(str))
         self.frame = self._column("frame", self.frame, n, np.int64)
         self.extra = {k: self._column(k, v, n) for k, v in self.extra.items()}
-        bad = sorted(set(self.split) - set(SPLITS))
+        bad = sorted(set(self.split) - {*SPLITS, EVERY_SPLIT})
         if bad:
-            raise InputError(f"split has values {bad}; expected only {SPLITS}")
+            raise InputError(f"split has values {bad}; expected only {(*SPLITS, EVERY_SPLIT)}")
         if self.frame_kind not in FRAME_KINDS:
             raise InputError(f"frame_kind is {self.frame_kind!r}; expected one of {FRAME_KINDS}")
         if self.keypoints_2d is not None:
@@ -110,10 +101,10 @@ class PoseSet:
         return PoseSet(**picked)
 
     def select_split(self, name: str) -> PoseSet:
-        """Rows of split ``'train'`` or ``'test'``."""
+        """Rows of split ``'train'`` or ``'test'``, together with the rows of split ``'all'``."""
         if name not in SPLITS:
             raise InputError(f"split {name!r} unknown; expected one of {SPLITS}")
-        return self.subset(self.split == name)
+        return self.subset((self.split == name) | (self.split == EVERY_SPLIT))
 
     def every(self, k: int) -> PoseSet:
         """Every k-th row of each take (rows 0, k, 2k, ... in stored order within a take)."""

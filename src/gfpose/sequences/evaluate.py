@@ -1,0 +1,107 @@
+"""Evaluation of the sequence methods on whole takes (benchmarks/data/sequences.npz):
+
+    estimate  each take seen by its own fixed virtual camera, exact 2D (gfpose.sequences.takes)
+    clean     the true track with N(0, noise) jitter and gaps of one limb (gfpose.sequences.damage)
+    complete  the true track with one limb hidden for long stretches, the rest exact
+
+Each row is a method (gfpose.sequences.methods) or a plain baseline: independent per-frame
+estimates smoothed by Savitzky-Golay, or the damaged take linearly interpolated (and smoothed).
+Metrics per take (gfpose.sequences.metrics), then frame-weighted means per source (bandai at
+30 fps, cmu at 24 fps), and the speed of each row in frames/s.
+"""
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from gfpose.sequences.damage import MocapDamage
+from gfpose.sequences.filters import interpolate_gaps, savgol_track
+from gfpose.sequences.methods import SequenceMethod, clean_track, complete_track, estimate_track
+from gfpose.sequences.metrics import track_metrics
+from gfpose.sequences.takes import TakeView
+
+SAVGOL_SECONDS = 0.5  # baseline window: 15 frames at 30 fps (latency 0.25 s), 13 at 24 fps
+TASKS = ("estimate", "clean", "complete")
+CLEAN_DAMAGE = MocapDamage(noise_mm=20.0, gap_frames=10, gap_every=30)
+COMPLETE_DAMAGE = MocapDamage(noise_mm=0.0, gap_frames=30, gap_every=60)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One evaluated row: its name and how it turns a take's inputs into a track (T, 17, 3) mm."""
+
+    name: str
+    run: Callable
+
+
+def savgol_window(fps: float) -> int:
+    """The baseline's odd window in frames: SAVGOL_SECONDS at this rate."""
+    return int(round(SAVGOL_SECONDS * fps)) // 2 * 2 + 1
+
+
+def estimate_rows(sampler, methods: dict[str, SequenceMethod], seed: int = 0) -> list[Row]:
+    """Rows of the estimation task: run(view) -> track."""
+    def method_row(method):
+        return lambda view: estimate_track(sampler, *_inputs_2d(view), view.take.fps, method, seed).numpy()
+
+    independent = SequenceMethod("independent")
+    rows = [Row("independent, 1 hypothesis per frame", method_row(independent)),
+            Row(f"independent + Savitzky-Golay ({SAVGOL_SECONDS:g} s, order 2)",
+                lambda view: savgol_track(method_row(independent)(view), savgol_window(view.take.fps)))]
+    return rows + [Row(name, method_row(method)) for name, method in methods.items()]
+
+
+def damaged_rows(sampler, task: str, methods: dict[str, SequenceMethod], seed: int = 0) -> list[Row]:
+    """Rows of the clean or complete task: run(damaged track) -> track."""
+    noise_mm = CLEAN_DAMAGE.noise_mm
+
+    def method_row(method):
+        if task == "clean":
+            return lambda damaged, fps: clean_track(sampler, torch.from_numpy(damaged), noise_mm, fps, method,
+                                                    seed).numpy()
+        return lambda damaged, fps: complete_track(sampler, torch.from_numpy(damaged), fps, method, seed).numpy()
+
+    rows = [Row("input, gaps linearly interpolated", lambda damaged, fps: interpolate_gaps(damaged))]
+    if task == "clean":
+        rows.append(Row(f"linear interpolation + Savitzky-Golay ({SAVGOL_SECONDS:g} s, order 2)",
+                        lambda damaged, fps: savgol_track(interpolate_gaps(damaged), savgol_window(fps))))
+    return rows + [Row(name, method_row(method)) for name, method in methods.items()]
+
+
+def _inputs_2d(view: TakeView):
+    keypoints = torch.from_numpy(view.keypoints)
+    return keypoints, torch.from_numpy(view.image_size).expand(len(keypoints), 2)
+
+
+def evaluate_rows(rows: list[Row], views: list[TakeView], task: str, seed: int = 0,
+                  progress: Callable[[str], None] | None = None) -> dict:
+    """{row: {source: {metric: frame-weighted mean}, 'frames/s': ...}} over the views' takes."""
+    damage = {"clean": CLEAN_DAMAGE, "complete": COMPLETE_DAMAGE}.get(task)
+    results = {}
+    for row in rows:
+        per_source, frames, seconds = {}, 0, 0.0
+        for index, view in enumerate(views):
+            if damage is None:
+                inputs = (view,)
+            else:
+                inputs = (damage.apply(view.track, seed + index).astype(np.float32), view.take.fps)
+            started = time.perf_counter()
+            track = row.run(*inputs)
+            seconds += time.perf_counter() - started
+            frames += len(track)
+            per_source.setdefault(view.take.source, []).append((len(track), track_metrics(track, view.track)))
+        results[row.name] = {source: _weighted(values) for source, values in per_source.items()}
+        results[row.name]["frames/s"] = round(frames / seconds, 1)
+        if progress is not None:
+            progress(f"{task}: {row.name}: {results[row.name]}")
+    return results
+
+
+def _weighted(values: list[tuple[int, dict]]) -> dict:
+    counts = np.array([count for count, _ in values], dtype=np.float64)
+    names = values[0][1]
+    means = {name: round(float(np.average([m[name] for _, m in values], weights=counts)), 2) for name in names}
+    return means | {"takes": len(values), "frames": int(counts.sum())}

@@ -1,0 +1,59 @@
+"""The offline 2D detector on a committed frame of real footage, and its behaviour without mediapipe."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gfpose.errors import InputError
+from gfpose.media.detect import BLAZEPOSE_TO_COCO, detect_keypoints
+from gfpose.media.extra import INSTALL
+
+FOOTAGE = Path(__file__).resolve().parents[1] / "src" / "gfpose" / "assets" / "footage"
+FRAME = FOOTAGE / "pose2sim_cam01_f050.jpg"
+# The main person's box in that 540 x 960 frame (x0, y0, x1, y1) px, chosen by eye: raised hand
+# at the top, left foot at the left, cap at the right, feet at the bottom. A bystander stands at
+# x < 70, y 140-380; she must not be the one detected.
+PERSON_BOX = (30, 185, 415, 600)
+COCO_NAMES = ("NOSE", "LEFT_EYE", "RIGHT_EYE", "LEFT_EAR", "RIGHT_EAR", "LEFT_SHOULDER", "RIGHT_SHOULDER",
+              "LEFT_ELBOW", "RIGHT_ELBOW", "LEFT_WRIST", "RIGHT_WRIST", "LEFT_HIP", "RIGHT_HIP",
+              "LEFT_KNEE", "RIGHT_KNEE", "LEFT_ANKLE", "RIGHT_ANKLE")
+
+
+@pytest.fixture(scope="module")
+def frame():
+    pytest.importorskip("mediapipe")
+    from gfpose.media.video import read_image
+    return read_image(FRAME)
+
+
+def test_blazepose_indices_are_the_coco_keypoints():
+    mp = pytest.importorskip("mediapipe")
+    assert tuple(mp.solutions.pose.PoseLandmark(i).name for i in BLAZEPOSE_TO_COCO) == COCO_NAMES
+
+
+def test_finds_the_person_with_every_visible_keypoint_in_the_box(frame):
+    found = detect_keypoints([frame], video=False)
+    kp, conf = found.keypoints[0], found.confidence[0]
+    assert found.image_size.tolist() == [[540, 960]]
+    visible = conf > 0.5
+    assert visible.sum() >= 13
+    x0, y0, x1, y1 = PERSON_BOX
+    inside = (kp[:, 0] >= x0) & (kp[:, 0] <= x1) & (kp[:, 1] >= y0) & (kp[:, 1] <= y1)
+    assert inside[visible].all(), kp[visible & ~inside]
+    assert np.ptp(kp[visible, 1]) > 0.6 * (y1 - y0)  # spans the person's height: head to feet
+
+
+def test_frame_without_a_person_is_missing_not_an_error(frame):
+    blank = np.full_like(frame, 128)
+    found = detect_keypoints([frame, blank], video=False)
+    assert not np.isnan(found.keypoints[0]).all()
+    assert np.isnan(found.keypoints[1]).all() and (found.confidence[1] == 0).all()
+
+
+def test_without_mediapipe_says_exactly_what_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "mediapipe", None)  # makes `import mediapipe` fail
+    with pytest.raises(InputError) as error:
+        detect_keypoints([np.zeros((8, 8, 3), np.uint8)])
+    assert INSTALL == 'pip install "gfpose[video]"' and INSTALL in str(error.value)

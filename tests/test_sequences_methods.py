@@ -1,0 +1,123 @@
+"""Sequence methods with the shipped model (few steps, fp32) on a short committed take."""
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from gfpose import PosePrior
+from gfpose.data.bvh import load_bvh
+from gfpose.errors import InputError
+from gfpose.media.bvh_export import export_bvh
+from gfpose.sequences.api import complete_sequence, denoise_sequence, lift_sequence, sequence_method
+from gfpose.sequences.bvh import GFPOSE_RIG, denoise_bvh
+from gfpose.sequences.commands import add_sequence_arguments, cmd_denoise_bvh, sequence_outputs
+from gfpose.sequences.damage import MocapDamage
+from gfpose.sequences.draw import draw_window
+from gfpose.sequences.filters import interpolate_gaps
+from gfpose.sequences.metrics import track_metrics
+from gfpose.sequences.takes import load_takes, fixed_camera_views
+from gfpose.tasks import estimate_request
+
+SEQUENCES = Path(__file__).resolve().parents[1] / "benchmarks" / "data" / "sequences.npz"
+FRAMES = 48
+
+
+@pytest.fixture(scope="module")
+def prior():
+    return PosePrior.pretrained(device="cpu", precision="fp32", steps=8)
+
+
+@pytest.fixture(scope="module")
+def view():
+    takes = [t for t in load_takes(SEQUENCES, sources=("bandai",)) if t.name == "dataset-1_walk_happy_001"]
+    return fixed_camera_views(takes)[0]
+
+
+def _inputs(view):
+    return view.keypoints[:FRAMES], view.image_size, view.track[:FRAMES]
+
+
+def test_window_without_guidance_draws_what_the_sampler_draws(prior, view):
+    keypoints, size, _ = _inputs(view)
+    request = estimate_request(torch.from_numpy(keypoints[:6]), torch.from_numpy(size).expand(6, 2), 2)
+    torch.testing.assert_close(draw_window(prior.sampler, request, seed=3), prior.sampler.run(request, seed=3))
+
+
+@pytest.fixture(scope="module")
+def independent(prior, view):
+    keypoints, size, gt = _inputs(view)
+    return track_metrics(lift_sequence(prior, keypoints, size, method="independent"), gt)
+
+
+@pytest.mark.parametrize("method", ["guided", "path"])
+def test_sequence_methods_make_the_lifted_track_smooth(prior, view, independent, method):
+    keypoints, size, gt = _inputs(view)
+    coherent = track_metrics(lift_sequence(prior, keypoints, size, method=method, hypotheses=8), gt)
+    assert coherent["acceleration"] < 0.2 * independent["acceleration"]
+    assert coherent["P1"] < independent["P1"]
+
+
+def test_cleaning_beats_the_damaged_take(prior, view):
+    gt = view.track[:FRAMES]
+    damaged = MocapDamage(noise_mm=20.0, gap_frames=10, gap_every=30).apply(gt, seed=0)
+    clean = denoise_sequence(prior, damaged, noise_mm=20.0)
+    before, after = track_metrics(interpolate_gaps(damaged), gt), track_metrics(clean, gt)
+    assert after["P1"] < 0.7 * before["P1"] and after["acceleration"] < 0.2 * before["acceleration"]
+
+
+def test_completion_keeps_the_observed_joints(prior, view):
+    gt = view.track[:FRAMES]
+    partial = MocapDamage(noise_mm=0.0, gap_frames=20, gap_every=40).apply(gt, seed=1)
+    full = complete_sequence(prior, partial)
+    seen = np.isfinite(partial)
+    assert np.isfinite(full).all()
+    np.testing.assert_allclose(full[seen], partial[seen], atol=1e-3)
+    never_seen = partial.copy()
+    never_seen[:, 13] = np.nan  # a wrist missing in every frame: completed from the prior
+    assert np.isfinite(complete_sequence(prior, never_seen, method="independent")).all()
+
+
+def test_bad_sequence_input_is_named(prior, view):
+    keypoints, size, _ = _inputs(view)
+    with pytest.raises(InputError, match="keypoints"):
+        lift_sequence(prior, keypoints[:1], size)
+    with pytest.raises(InputError, match="method"):
+        lift_sequence(prior, keypoints, size, method="kalman")
+    with pytest.raises(InputError, match="unknown sequence settings"):
+        sequence_method("estimate", "guided", smoothness=3.0)
+    with pytest.raises(InputError, match="poses"):
+        denoise_sequence(prior, keypoints)
+
+
+def test_denoise_bvh_round_trip(prior, view, tmp_path):
+    world = view.take.poses[:FRAMES].astype(np.float64) + np.array([0.0, 0.0, 900.0])
+    world += np.arange(FRAMES)[:, None, None] * np.array([8.0, 0.0, 0.0])  # walking along x
+    noisy = world + np.random.default_rng(0).normal(0, 20.0, world.shape)
+    export_bvh(noisy, tmp_path / "noisy.bvh", view.take.fps, frame="world")
+    clean = denoise_bvh(prior, tmp_path / "noisy.bvh", tmp_path / "clean.bvh", rig="gfpose")
+    read_back = load_bvh(tmp_path / "clean.bvh", GFPOSE_RIG)
+    assert read_back.shape == (FRAMES, 17, 3)
+    np.testing.assert_allclose(read_back[:, 0], clean[:, 0], atol=1.0)
+    noisy_read = load_bvh(tmp_path / "noisy.bvh", GFPOSE_RIG)
+    before = track_metrics(noisy_read - noisy_read[:, :1], world - world[:, :1])
+    after = track_metrics(read_back - read_back[:, :1], world - world[:, :1])
+    assert after["acceleration"] < 0.2 * before["acceleration"] and after["P1"] < before["P1"]
+
+
+def test_sequence_command_pieces(prior, view, tmp_path):
+    parser = argparse.ArgumentParser()
+    parser.add_argument("input")
+    parser.add_argument("-o", "--output")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--noise-mm", type=float, default=None)
+    add_sequence_arguments(parser, "denoise")
+    args = parser.parse_args(["take.npz", "-o", str(tmp_path / "clean.npz"), "--sequence", "--fps", "30"])
+    assert args.sequence and args.sequence_method is None and args.rig == "bandai"
+    noisy = view.track[:20] + np.random.default_rng(0).normal(0, 20.0, (20, 17, 3))
+    outputs = sequence_outputs(args, prior, "denoise", noisy)
+    assert outputs["track"].shape == (20, 17, 3) and outputs["fps"] == 30
+    with pytest.raises(InputError, match="bvh"):
+        cmd_denoise_bvh(args, prior)
