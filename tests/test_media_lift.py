@@ -58,11 +58,14 @@ def test_lift_writes_every_output_and_keeps_missing_frames_nan(tmp_path, prior):
     assert any("1 of 4 frames have no person" in note for note in result.notes)
 
 
-def test_track_is_the_hypothesis_nearest_the_median_and_spread_is_rms():
-    hyps = np.zeros((1, 3, 17, 3))
-    hyps[0, 0] += 10.0
-    hyps[0, 1] -= 40.0
-    np.testing.assert_array_equal(select_track(hyps)[0], hyps[0, 2])  # the median is 0
+def test_track_skips_frames_without_a_person_and_spread_is_rms():
+    hyps = np.zeros((4, 3, 17, 3), dtype=np.float32)
+    hyps[1] = np.nan  # no person in frame 1
+    keypoints = np.full((4, 17, 2), 500.0, dtype=np.float32)
+    keypoints[:, :, 1] += np.arange(17) * 20.0
+    track = select_track(hyps, keypoints, np.full((4, 2), 1000.0, dtype=np.float32), fps=30.0)
+    assert np.isnan(track[1]).all() and np.isfinite(track[[0, 2, 3]]).all()
+    np.testing.assert_allclose(track[[0, 2, 3]], 0.0, atol=1e-3)  # every hypothesis is the zero pose
     pair = np.zeros((1, 2, 17, 3))
     pair[0, 0, :, 0], pair[0, 1, :, 0] = 5.0, -5.0
     np.testing.assert_allclose(hypothesis_spread(pair), 5.0)

@@ -14,10 +14,10 @@ differently by BlazePose and the training skeleton):
 - root-aligned MPJPE after one global scale per camera, the subject's size over the model's
   (summed median bone lengths of the reference over those of all hypotheses, head and neck
   bones excluded), at S = 1 and best of S;
-- acceleration error of the track (per frame the hypothesis nearest the per-joint median,
-  gfpose.media.lift.select_track, scaled likewise) against the reference: mean over frames and
-  joints of the norm of the difference of second differences, mm/frame^2 at 60 fps; and the
-  reference's and the track's own mean acceleration for scale;
+- the same errors of the track `gfpose lift` writes (gfpose.media.lift.select_track: the coherent
+  path through the hypotheses, scaled likewise), and its acceleration error against the reference:
+  mean over frames and joints of the norm of the difference of second differences, mm/frame^2 at
+  60 fps; and the reference's and the track's own mean acceleration for scale;
 - how well the first hypothesis and the reference explain the lifted 2D (orthographic fit, px), and
   each camera's pitch, roll and distance (the model was trained on upright cameras 4-6 m away).
 
@@ -48,7 +48,7 @@ from gfpose.atomic import atomic_write
 from gfpose.data.keypoints import Keypoints2D
 from gfpose.geometry import root_center
 from gfpose.media.calibration import Camera, read_qualisys
-from gfpose.media.lift import estimate_take, select_track
+from gfpose.media.lift import estimate_take, select_track, to_training_camera
 from gfpose.media.video import open_media
 from gfpose.metrics import min_mpjpe, mpjpe, p_mpjpe
 from gfpose.skeleton import BONES, NUM_JOINTS
@@ -59,6 +59,7 @@ import hardware  # noqa: E402  (benchmarks/hardware.py)
 
 COMMAND = "python benchmarks/footage/monocular_vs_reference.py"
 HYPOTHESES, SEED = 50, 0
+FPS = 60.0  # the recording's frame rate
 HEAD_NECK = (9, 10)
 JOINT_SETS = {"all_joints": tuple(range(NUM_JOINTS)),
               "without_head_neck": tuple(j for j in range(NUM_JOINTS) if j not in HEAD_NECK)}
@@ -145,15 +146,20 @@ def joint_set_errors(hyps: np.ndarray, scaled_track: np.ndarray, reference: np.n
         "mpjpe_scaled_s1": float(mpjpe(scale * h[:, 0], ref).mean()),
         "mpjpe_scaled_best": float(min_mpjpe(scale * h, ref, protocol=1).mean()),
         "mpjpe_unscaled_s1": float(mpjpe(h[:, 0], ref).mean()),
+        "p_mpjpe_track": float(p_mpjpe(torch.from_numpy(scaled_track), ref).mean()),
+        "mpjpe_scaled_track": float(mpjpe(torch.from_numpy(scaled_track), ref).mean()),
         "acceleration_error": mean_norm(acceleration(scaled_track) - acceleration(reference)),
         "reference_acceleration": mean_norm(acceleration(reference)),
         "track_acceleration": mean_norm(acceleration(scaled_track)),
     }
 
 
-def scaled_track(hyps: np.ndarray, scale: float) -> np.ndarray:
-    """(T, S, 17, 3) -> the root-centred (T, 17, 3) track (gfpose.media.lift.select_track) times ``scale``."""
-    return root_center(select_track(hyps)) * scale
+def scaled_track(hyps: np.ndarray, view: dict, scale: float) -> np.ndarray:
+    """(T, S, 17, 3) -> the root-centred (T, 17, 3) track of `gfpose lift` (gfpose.media.lift.select_track,
+    the coherent path through the hypotheses) times ``scale``."""
+    sizes = np.tile(np.asarray(view["image_size"], dtype=np.float32), (len(hyps), 1))
+    keypoints = to_training_camera(view["keypoints"].astype(np.float32), sizes, view["focal_px"])
+    return root_center(select_track(hyps.astype(np.float32), keypoints, sizes, FPS).astype(np.float64)) * scale
 
 
 def camera_errors(hyps: np.ndarray, reference: np.ndarray, keypoints: np.ndarray, scale: float,
@@ -184,10 +190,10 @@ def rounded(x, digits: int = 1):
 
 def markdown_table(per_camera: dict, joint_set: str) -> str:
     """One row per camera and the average: scale and the joint set's errors."""
-    columns = ("p_mpjpe_s1", "p_mpjpe_best", "mpjpe_scaled_s1", "mpjpe_scaled_best", "acceleration_error",
-               "reference_acceleration")
-    header = ("| camera | scale | P-MPJPE S=1 | P-MPJPE best of 50 | MPJPE scaled S=1 | MPJPE scaled best of 50 "
-              "| accel. error | reference accel. |")
+    columns = ("p_mpjpe_s1", "p_mpjpe_best", "p_mpjpe_track", "mpjpe_scaled_s1", "mpjpe_scaled_best",
+               "mpjpe_scaled_track", "track_acceleration", "acceleration_error", "reference_acceleration")
+    header = ("| camera | scale | P-MPJPE S=1 | P-MPJPE best of 50 | P-MPJPE track | MPJPE scaled S=1 "
+              "| MPJPE scaled best of 50 | MPJPE scaled track | track accel. | accel. error | reference accel. |")
     lines = [header, "|" + "---|" * (len(columns) + 2)]
     for name, row in per_camera.items():
         lines.append(f"| {name} | {row['scale']:.3f} | "
@@ -271,7 +277,7 @@ def make_report(args, prior, views: dict, errors: dict, frames_per_s: float, sho
         "scale": "one per camera: the reference's summed median bone lengths over those of all hypotheses "
                  "(head and neck bones excluded); applied to the root-aligned MPJPE and the track",
         "acceleration": "mean over frames and joints of the norm of the difference of second differences; "
-                        "track = per frame the hypothesis nearest the per-joint median",
+                        "track = the coherent path of gfpose lift (gfpose.media.lift.select_track)",
         "fit_2d_px": "mean px distance of the lifted (ideal-pinhole) 2D from the first hypothesis and from the "
                      "reference seen orthographically, scaled and shifted per frame to fit",
         "joint_sets": {"all_joints": "the 17 H36M joints",
@@ -308,7 +314,7 @@ def main() -> None:
 
     references = [reference_in_camera(reference["points_3d"].astype(np.float64), c) for c in cameras]
     scales = [bone_size(ref) / bone_size(h) for h, ref in zip(hypotheses, references)]
-    tracks = [scaled_track(h, scale) for h, scale in zip(hypotheses, scales)]
+    tracks = [scaled_track(h, view, scale) for h, view, scale in zip(hypotheses, views, scales)]
     errors = {name: camera_errors(h, ref, view["keypoints"], scale, track)
               for name, h, ref, view, scale, track in zip(names, hypotheses, references, views, scales, tracks)}
     shown = len(reference["frames"]) // 2

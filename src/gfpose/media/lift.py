@@ -9,8 +9,8 @@ observed/missing joints when the input has none), ``track.bvh``
 Frames without a person (every keypoint missing) stay NaN in the npz and are listed in
 ``missing_frames``; the BVH fills them by interpolation.
 
-Track: per frame the hypothesis nearest (mean joint distance) to the per-joint median of the
-hypotheses, chosen frame by frame. A placeholder until the sequences method couples the frames.
+Track: the coherent path through each frame's hypotheses (gfpose.sequences, the 'path' method:
+Viterbi on reprojection and motion costs, then smoothed under a temporal prior).
 
 Camera and focal length. The model has no focal-length input: it learned 2D as its training
 camera sees it (:mod:`gfpose.data.cameras`: 1145 px on a 1000 px-wide image, i.e. a focal length
@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from gfpose.data.cameras import FOCAL, IMAGE_SIZE
 from gfpose.data.keypoints import Keypoints2D
@@ -78,12 +79,18 @@ def to_training_camera(keypoints: np.ndarray, image_size: np.ndarray, focal_px: 
     return center + (keypoints - center) * scale[:, None, None]
 
 
-def select_track(hypotheses: np.ndarray) -> np.ndarray:
-    """(T, S, 17, 3) -> (T, 17, 3): per frame the hypothesis nearest the per-joint median (NaN stays NaN)."""
-    median = np.median(hypotheses, axis=1, keepdims=True)
-    distance = np.linalg.norm(hypotheses - median, axis=-1).mean(axis=-1)  # (T, S)
-    best = np.argmin(np.nan_to_num(distance, nan=np.inf), axis=1)
-    return hypotheses[np.arange(len(hypotheses)), best]
+def select_track(hypotheses: np.ndarray, keypoints: np.ndarray, image_size: np.ndarray, fps: float) -> np.ndarray:
+    """(T, S, 17, 3) hypotheses of (T, 17, 2) px keypoints as the training camera sees them ->
+    (T, 17, 3): the coherent path through the hypotheses of the frames with a person
+    (gfpose.sequences.methods.path_through: Viterbi on reprojection and motion costs, then
+    smoothed); frames without a person stay NaN."""
+    from gfpose.sequences.methods import path_through
+    present = np.isfinite(hypotheses).all(axis=(1, 2, 3))
+    track = np.full(hypotheses.shape[:1] + hypotheses.shape[2:], np.nan, dtype=np.float32)
+    if present.any():
+        track[present] = path_through(*(torch.from_numpy(np.ascontiguousarray(a[present], dtype=np.float32))
+                                        for a in (hypotheses, keypoints, image_size)), fps).numpy()
+    return track
 
 
 def hypothesis_spread(hypotheses: np.ndarray) -> np.ndarray:
@@ -94,7 +101,8 @@ def hypothesis_spread(hypotheses: np.ndarray) -> np.ndarray:
 
 def estimate_take(prior, keypoints: Keypoints2D, num_hypotheses: int, seed: int = 0,
                   focal_px: float | None = None) -> np.ndarray:
-    """(T, S, 17, 3) mm hypotheses of every frame with a person; all NaN for the frames without."""
+    """(T, S, 17, 3) mm hypotheses of every frame with a person; all NaN for the frames without.
+    Frames are lifted independently; select_track couples them."""
     count = check_count(num_hypotheses, "num_hypotheses")
     present = np.isfinite(keypoints.keypoints).any(axis=(1, 2))
     if not present.any():
@@ -122,8 +130,9 @@ def lift_keypoints(prior, keypoints: Keypoints2D, out_dir, fps: float, num_hypot
                          "expected one keypoint frame per video frame")
     start = time.perf_counter()
     hyps = estimate_take(prior, keypoints, num_hypotheses, seed, focal_px)
+    track = select_track(hyps, to_training_camera(keypoints.keypoints, keypoints.image_size, focal_px),
+                         keypoints.image_size, fps)
     lift_seconds = time.perf_counter() - start
-    track = select_track(hyps)
     missing = np.flatnonzero(np.isnan(track).all(axis=(1, 2)))
     out = Path(out_dir)
     result = LiftResult(out / "lift.npz", out / "track.bvh", out / "lift.gif", None, missing, lift_seconds, count)

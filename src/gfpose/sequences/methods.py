@@ -39,25 +39,21 @@ ODE_SAMPLER = "dpm2m"
 
 @dataclass(frozen=True)
 class SequenceMethod:
-    """A sequence method and its settings (per-frame scales at 30 fps; other rates rescale them).
-
-    smoothness_mm    the temporal prior: std per coordinate of a frame's acceleration (mm/frame^2);
-                     used by guided and path
-    stop_noise_mm    guided: the noise level at which sampling stops and the denoised estimate is
-                     returned (None: sample down to the end time, App. D)
-    start_noise_mm   complete: the noise level of the start, the gaps linearly interpolated
-    correlation      correlated: lag-1 correlation of the frames' starting noise (1: one start for all)
-    hypotheses       path: hypotheses per frame
-    motion_mm        path: scale of the frame-to-frame joint displacement cost (mm/frame)
-    reprojection_px  path: scale of the reprojection cost (estimate)
-    path_noise_mm    path: std per coordinate of the chosen hypotheses around the smooth track
-    """
+    """A sequence method and its settings (per-frame scales at 30 fps; other rates rescale them)."""
 
     name: str = "guided"
+    # The temporal prior (guided, path): std per coordinate of a frame's acceleration, mm/frame^2.
     smoothness_mm: float = 5.0
+    # guided: the noise level at which sampling stops and the denoised estimate is returned
+    # (None: sample down to the end time, App. D).
     stop_noise_mm: float | None = 60.0
+    # complete: the noise level of the start, the gaps linearly interpolated.
     start_noise_mm: float = 60.0
+    # correlated: lag-1 correlation of the frames' starting noise (1: one start for all).
     correlation: float = 1.0
+    # path: hypotheses per frame; scale of the frame-to-frame joint displacement cost (mm/frame);
+    # scale of the reprojection cost (px, estimate); std per coordinate of the chosen hypotheses
+    # around the smooth track (mm).
     hypotheses: int = 20
     motion_mm: float = 40.0
     reprojection_px: float = 2.0
@@ -108,11 +104,18 @@ def estimate_track(sampler, keypoints_px: torch.Tensor, image_size: torch.Tensor
                    method: SequenceMethod = DEFAULT_METHODS["estimate"], seed: int = 0) -> torch.Tensor:
     """2D track (T, J, 2) px (NaN = missing) in images (T, 2) -> 3D track (T, J, 3) mm root-relative."""
     poses = _draw(sampler, estimate_request(keypoints_px, image_size, method.tracks()), method, fps, seed)
-    errors = None
     if method.name == "path":
-        focal = image_size[:, 0] * (FOCAL / IMAGE_SIZE[0])  # the training camera's (gfpose.data.cameras)
-        errors = reprojection_errors(poses, keypoints_px, image_size, focal)
-    return _track(poses, errors, method.reprojection_px, method, fps)
+        return path_through(poses, keypoints_px, image_size, fps, method)
+    return _track(poses, None, method.reprojection_px, method, fps)
+
+
+def path_through(hypotheses_mm: torch.Tensor, keypoints_px: torch.Tensor, image_size: torch.Tensor, fps: float,
+                 method: SequenceMethod = DEFAULT_METHODS["estimate"]) -> torch.Tensor:
+    """(T, S, J, 3) mm hypotheses of a 2D track (T, J, 2) px -> the smoothed Viterbi path (T, J, 3)
+    on reprojection and motion costs (the 'path' method over hypotheses already drawn)."""
+    focal = image_size[:, 0] * (FOCAL / IMAGE_SIZE[0])  # the training camera's (gfpose.data.cameras)
+    errors = reprojection_errors(hypotheses_mm, keypoints_px, image_size, focal)
+    return _track(hypotheses_mm, errors, method.reprojection_px, method, fps)
 
 
 def complete_track(sampler, partial_mm: torch.Tensor, fps: float,
