@@ -68,6 +68,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="also write docs/results/training_speed.json")
     args = parser.parse_args()
     device = resolve_device(args.device)
+    machine = hardware.describe().rsplit(",", 1)[0]  # the CPU; each row records its threads
     data = load_bundled().select_split("train")
     settings = [(p, int(k), int(n)) for n in args.threads.split(",") for p in args.precisions.split(",")
                 for k in args.distinct_times.split(",")]
@@ -92,7 +93,7 @@ def main() -> None:
     if args.json:
         command = ("python benchmarks/training_speed.py " + " ".join(
             f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if k != "json") + " --json")
-        result = {"command": command, "hardware": hardware.describe(), "device": str(device),
+        result = {"command": command, "hardware": machine, "device": str(device),
                   "batch_size": args.batch_size, "rows": rows}
         atomic_write(RESULTS / "training_speed.json", lambda tmp: Path(tmp).write_text(json.dumps(result, indent=1)))
 
