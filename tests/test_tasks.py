@@ -124,3 +124,18 @@ def test_shipped_model_is_trained():
     hyps = PosePrior.pretrained(device="cpu").estimate(inputs.keypoints.numpy(), inputs.image_size.numpy(),
                                                        num_hypotheses=10, seed=0)
     assert best_p1(hyps, inputs.poses) < 110.0
+
+
+def test_estimation_model_serves_estimate_and_2d_completion(unconditional_model, conditional_model, poseset):
+    """With an estimation model loaded beside the unified one, estimate and 2D completion draw from
+    it (the same poses as the estimation model alone) and the other tasks from the unified model."""
+    both = PosePrior.load(unconditional_model, device="cpu", estimation=conditional_model, **FAST)
+    alone = PosePrior.load(conditional_model, device="cpu", **FAST)
+    unified = PosePrior.load(unconditional_model, device="cpu", **FAST)
+    keypoints = eval_inputs(poseset).keypoints.numpy()[:4]
+    np.testing.assert_array_equal(both.estimate(keypoints, num_hypotheses=2, seed=1),
+                                  alone.estimate(keypoints, num_hypotheses=2, seed=1))
+    np.testing.assert_array_equal(both.with_sampler(steps=4).complete(keypoints, seed=2),
+                                  alone.with_sampler(steps=4).complete(keypoints, seed=2))
+    np.testing.assert_array_equal(both.generate(3, seed=3), unified.generate(3, seed=3))
+    assert both.sampler_for("denoise") is both.sampler and both.sampler_for("complete-2d") is both.estimation_sampler
