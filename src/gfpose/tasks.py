@@ -166,20 +166,32 @@ class Sampler:
 
     def _draw(self, request: Request, rows: slice, generator) -> torch.Tensor:
         """Reverse-time sampling of one chunk: S draws per input from t_start to EPS."""
-        repeats = request.hypotheses
-        cond = request.cond[rows].to(self.device).repeat_interleave(repeats)
-        if request.start_mm is None:
-            x = self.sde.prior_sample((len(cond), cond.values.shape[1], 3), generator=generator, device=self.device)
-        else:
-            x = self._start(request, rows).repeat_interleave(repeats, 0)
-        imputation = None
-        if request.observed_mm is not None:
-            observed = request.observed_mm[rows].to(self.device).repeat_interleave(repeats, 0)
-            imputation = Imputation(poses_to_model(torch.nan_to_num(observed), self.data_scale),
-                                    torch.isfinite(observed))
         times = time_grid(self.settings.steps, request.t_start, EPS, self.settings.schedule, self.sde)
         sampler = get_sampler(self.settings.name)
-        return sampler(self.model().score_fn(cond), self.sde, x, times, generator=generator, imputation=imputation)
+        return sampler(self.model().score_fn(self.condition(request, rows)), self.sde,
+                       self.initial_state(request, rows, generator), times, generator=generator,
+                       imputation=self.imputation(request, rows))
+
+    def condition(self, request: Request, rows: slice):
+        """The chunk's condition on the device, each row repeated for its S hypotheses."""
+        return request.cond[rows].to(self.device).repeat_interleave(request.hypotheses)
+
+    def initial_state(self, request: Request, rows: slice, generator, noise: torch.Tensor | None = None):
+        """x(t_start) of the chunk's S hypotheses per input: N(0, I) at T = 1 (or the given standard
+        `noise`), or the start poses at t_start (_start)."""
+        if request.start_mm is not None:
+            return self._start(request, rows).repeat_interleave(request.hypotheses, 0)
+        if noise is not None:
+            return noise.to(self.device)
+        shape = (len(request.cond[rows]) * request.hypotheses, request.cond.values.shape[1], 3)
+        return self.sde.prior_sample(shape, generator=generator, device=self.device)
+
+    def imputation(self, request: Request, rows: slice) -> Imputation | None:
+        """The chunk's observed coordinates in model units (App. G imputation), or None."""
+        if request.observed_mm is None:
+            return None
+        observed = request.observed_mm[rows].to(self.device).repeat_interleave(request.hypotheses, 0)
+        return Imputation(poses_to_model(torch.nan_to_num(observed), self.data_scale), torch.isfinite(observed))
 
     def _posterior_mean(self, request: Request, rows: slice) -> torch.Tensor:
         """E[x(0) | x(t_start)] of one chunk by Tweedie's formula (one network evaluation)."""

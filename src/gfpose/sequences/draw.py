@@ -8,9 +8,9 @@ imputation, time grid and sampler).
 
 import torch
 
-from gfpose.conditions import model_to_poses, poses_to_model
+from gfpose.conditions import model_to_poses
 from gfpose.geometry import root_center
-from gfpose.sampling import Imputation, get_sampler, time_grid
+from gfpose.sampling import get_sampler, time_grid
 from gfpose.sde import EPS
 from gfpose.seeding import generator as seeded_generator
 from gfpose.sequences.guidance import TemporalGuidance
@@ -30,17 +30,14 @@ def draw_window(sampler, request, seed: int = 0, guidance: TemporalGuidance | No
     device, sde, scale = sampler.device, sampler.sde, sampler.data_scale
     model = sampler.model()
     generator = seeded_generator(seed, 0, device=device)
-    cond = request.cond.to(device).repeat_interleave(tracks)
+    window = slice(None)
+    cond = sampler.condition(request, window)
     joints = cond.values.shape[1]
-    if request.start_mm is None:
-        x = correlated_normal((frames, tracks, joints, 3), noise_correlation, generator).reshape(-1, joints, 3)
-    else:
-        alpha = sde.alpha(torch.tensor(request.t_start)).item()
-        x = (poses_to_model(request.start_mm.to(device), scale) * alpha).repeat_interleave(tracks, 0)
-    imputation = None
-    if request.observed_mm is not None:
-        observed = request.observed_mm.to(device).repeat_interleave(tracks, 0)
-        imputation = Imputation(poses_to_model(torch.nan_to_num(observed), scale), torch.isfinite(observed))
+    noise = None
+    if request.start_mm is None:  # from the prior: the frames' starts may be correlated
+        noise = correlated_normal((frames, tracks, joints, 3), noise_correlation, generator).reshape(-1, joints, 3)
+    x = sampler.initial_state(request, window, generator, noise)
+    imputation = sampler.imputation(request, window)
     score_fn = model.score_fn(cond)
     if guidance is not None:
         score_fn = guidance.wrap(score_fn)
