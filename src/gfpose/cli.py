@@ -13,17 +13,33 @@ from gfpose.errors import InputError
 SAMPLER_HELP = "sampler: em (Alg. 1), pc, ode-heun, dpm2m, sde-dpm2m, sde-dpm3m"
 
 
-def open_dataset(spec: str, split: str = "all", every: int = 1, keypoints_2d: str | None = None):
-    """'bundled', a Human3.6M data_3d_h36m.npz (with --keypoints-2d for its 2D file), or a pose npz."""
+DATA_HELP = ("'bundled', a pose npz, or data_3d_h36m.npz; several joined by commas, each optionally "
+             "repeated N times per epoch with *N (e.g. bundled,cmu17.npz*8)")
+
+
+def _load_one(spec: str, keypoints_2d: str | None):
     from gfpose.data.bandai import load_bundled
     from gfpose.data.h36m import load_h36m
     from gfpose.data.posefile import load_pose_npz
     if spec == "bundled":
-        data = load_bundled()
-    elif Path(spec).name.startswith("data_3d_h36m"):
-        data = load_h36m(spec, keypoints_2d)
-    else:
-        data = load_pose_npz(spec)
+        return load_bundled()
+    if Path(spec).name.startswith("data_3d_h36m"):
+        return load_h36m(spec, keypoints_2d)
+    return load_pose_npz(spec)
+
+
+def open_dataset(spec: str, split: str = "all", every: int = 1, keypoints_2d: str | None = None):
+    """The data of a DATA_HELP spec: one set, or several joined (gfpose.data.poseset.concat)."""
+    from gfpose.data.poseset import concat
+    names, repeats = [], []
+    for part in spec.split(","):
+        name, star, count = part.partition("*")
+        if star and not count.isdigit():
+            raise InputError(f"data {part!r}: expected NAME or NAME*N with N a positive integer")
+        names.append(name)
+        repeats.append(int(count) if star else 1)
+    sets = [_load_one(name, keypoints_2d) for name in names]
+    data = sets[0] if len(sets) == 1 and repeats[0] == 1 else concat(sets, repeats)
     if split != "all":
         data = data.select_split(split)
     if len(data) == 0:
@@ -226,7 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("train", help="train a score model (resumes from --out if it holds a run)")
-    p.add_argument("--data", default="bundled", help="'bundled', a pose npz, or data_3d_h36m.npz")
+    p.add_argument("--data", default="bundled", help=DATA_HELP)
     p.add_argument("--keypoints-2d", default=None, help="VideoPose3D 2D file for Human3.6M")
     p.add_argument("--out", required=True)
     p.add_argument("--config", default=None, help="JSON file with 'model' and 'train' sections, or a shipped one: paper, gpu")
@@ -264,7 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("evaluate", help="per-action metrics of a model on a data set")
     p.add_argument("checkpoint", nargs="?", default=None, help="model file (default: the shipped model)")
-    p.add_argument("--data", default="bundled")
+    p.add_argument("--data", default="bundled", help=DATA_HELP)
     p.add_argument("--keypoints-2d", default=None)
     p.add_argument("--split", default="test")
     p.add_argument("--every", type=int, default=1, help="evaluate every k-th pose (a fixed subset)")

@@ -42,6 +42,10 @@ class TrainConfig:
     mask_strategy: str = "U3D"
     # Detector-like 2D noise on the training condition (Table 4, "trained on noisy 2D"); 0 = clean.
     noise_2d_sigma: float = 0.0
+    # Share of world poses given new body proportions each step, and share mirrored left-right
+    # (gfpose.augment; Bandai and CMU runs in docs/RESULTS.md, "Generalisation"); 0 = off.
+    skeleton_augment: float = 0.0
+    mirror: float = 0.0
     # Distinct diffusion times per batch (stratified, gfpose.batches.draw_times); 0 = one per sample
     # (the paper's). 32 makes a CPU step 1.45x faster (benchmarks/training_speed.py) and still
     # learns the closed-form Gaussians of tests/test_training.py.

@@ -84,6 +84,8 @@ def _hypothesis_metrics(hyps: torch.Tensor, gt: torch.Tensor, counts) -> dict:
         for p in (1, 2):
             out[f"P{p} min S={k}"] = errors[p][:, :k].min(dim=1).values
     out["P1 mean over S"] = errors[1].mean(dim=1)
+    out["P1 of mean pose"] = metrics.mpjpe(hyps.mean(dim=1), gt)
+    out["bone error S=1"] = metrics.bone_length_error(hyps[:, 0], gt)
     out["% hyps > 300 mm"] = (errors[1] > 300).float().mean(dim=1) * 100
     out["PCK150 best"] = metrics.pck_best(hyps, gt) * 100
     out["AUC best"] = metrics.auc_best(hyps, gt) * 100

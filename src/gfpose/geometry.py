@@ -1,4 +1,4 @@
-"""Pose geometry: root-centring (torch or numpy) and Procrustes (similarity) alignment (torch).
+"""Pose geometry: root-centring and bone vectors (torch or numpy) and Procrustes (similarity) alignment (torch).
 
 Poses are ``(..., J, 3)`` in millimetres with the root (pelvis, joint 0) first; leading
 dimensions are batch dimensions and broadcast like ordinary torch operations.
@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from gfpose.errors import InputError
-from gfpose.skeleton import ROOT
+from gfpose.skeleton import PARENTS, ROOT
 
 
 def check_poses(x, name: str, numpy_ok: bool = False):
@@ -33,6 +33,12 @@ def check_pose_pair(pred, target, pred_name: str = "pred", target_name: str = "t
         raise InputError(f"{pred_name} {tuple(pred.shape)} and {target_name} {tuple(target.shape)} "
                          "must have the same joint count and broadcastable batch dimensions") from None
     return pred, target
+
+
+def bone_vectors(poses):
+    """``(..., 17, 3) -> (..., 17, 3)``: joint j minus its parent (skeleton.PARENTS), the vector of
+    the bone ending at j; zero at the root. Torch or numpy."""
+    return poses - poses[..., [max(p, 0) for p in PARENTS], :]
 
 
 def root_center(poses, root: int = ROOT):

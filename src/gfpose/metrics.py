@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from gfpose.errors import InputError
-from gfpose.geometry import check_pose_pair, check_poses, procrustes_align, root_center
+from gfpose.geometry import bone_vectors, check_pose_pair, check_poses, procrustes_align, root_center
 
 PCK_THRESHOLD = 150.0  # mm, the 3DHP convention (Table 2)
 AUC_THRESHOLDS = tuple(range(0, 151, 5))  # mm, 0:5:150 as in the 3DHP evaluation script
@@ -36,6 +36,14 @@ def mpjpe(pred: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
 def p_mpjpe(pred: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
     """Protocol #2 MPJPE ``(...)`` mm: mean joint error after rigid (similarity) alignment (Sec. 5.1)."""
     return joint_errors(pred, gt, protocol=2).mean(-1)
+
+
+def bone_length_error(pred: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
+    """Mean absolute difference of the 16 bone lengths ``(...)`` mm: whether a prediction keeps the
+    subject's proportions, independent of its pose."""
+    check_pose_pair(pred, gt, "pred", "gt")
+    lengths = [torch.linalg.vector_norm(bone_vectors(x)[..., 1:, :], dim=-1) for x in (pred, gt)]
+    return (lengths[0] - lengths[1]).abs().mean(-1)
 
 
 def _check_hypotheses(hyps, gt) -> torch.Tensor:

@@ -116,3 +116,22 @@ class PoseSet:
         rank = np.empty(len(self), dtype=np.int64)
         rank[order] = np.arange(len(self)) - np.repeat(np.cumsum(counts) - counts, counts)
         return self.subset(rank % int(k) == 0)
+
+
+def concat(sets: list[PoseSet], repeats: list[int] | None = None) -> PoseSet:
+    """One PoseSet of several (same frame kind), each ``repeats[i]`` times (default once): a small
+    set repeated is drawn that much more often in training. Extra labels common to all are kept."""
+    repeats = repeats or [1] * len(sets)
+    kinds = {s.frame_kind for s in sets}
+    if len(kinds) != 1:
+        raise InputError(f"cannot combine pose sets of frame kinds {sorted(kinds)}; use world-frame sets only "
+                         "or camera-frame sets only")
+    if any(int(r) != r or r < 1 for r in repeats):
+        raise InputError(f"repeats {repeats}: expected positive integers")
+    index = [np.tile(np.arange(len(s)), int(r)) for s, r in zip(sets, repeats)]
+    parts = [s.subset(i) for s, i in zip(sets, index)]
+    columns = {f.name: np.concatenate([getattr(p, f.name) for p in parts])
+               for f in fields(PoseSet) if isinstance(getattr(parts[0], f.name), np.ndarray)}
+    shared = set.intersection(*(set(p.extra) for p in parts))
+    return PoseSet(**columns, frame_kind=kinds.pop(),
+                   extra={k: np.concatenate([p.extra[k] for p in parts]) for k in sorted(shared)})

@@ -38,6 +38,7 @@ import numpy as np
 
 from gfpose.atomic import atomic_write
 from gfpose.errors import InputError
+from gfpose.geometry import bone_vectors
 from gfpose.skeleton import BODY_PARTS, H36M_JOINTS, NUM_JOINTS, PARENTS, ROOT
 from gfpose.validation import as_numbers, check_choice, check_millimetres, positive_scalar
 
@@ -141,8 +142,7 @@ def _frame(primary: np.ndarray, secondary: np.ndarray) -> np.ndarray:
 
 def bone_lengths(poses: np.ndarray) -> np.ndarray:
     """(17,) median length of the bone ending at each joint over (T, 17, 3) poses (0 for the root)."""
-    bones = poses[:, 1:] - poses[:, list(PARENTS[1:])]
-    return np.concatenate([[0.0], np.median(np.linalg.norm(bones, axis=-1), axis=0)])
+    return np.median(np.linalg.norm(bone_vectors(poses), axis=-1), axis=0)
 
 
 def rest_offsets(lengths: np.ndarray) -> np.ndarray:
@@ -157,7 +157,7 @@ def _axis_name(direction) -> str:
 
 def joint_rotations(poses: np.ndarray, offsets: np.ndarray, nodes: tuple[BvhNode, ...]) -> np.ndarray:
     """(T, nodes, 3, 3) local rotations of ``nodes`` for (T, 17, 3) poses in BVH axes (module docstring)."""
-    bone = poses - poses[:, [max(p, 0) for p in PARENTS]]  # observed vector of the bone ending at j
+    bone = bone_vectors(poses)  # observed vector of the bone ending at j
     world = np.empty((len(poses), len(nodes), 3, 3))
     local = np.empty_like(world)
     for i, node in enumerate(nodes):
