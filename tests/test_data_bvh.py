@@ -177,3 +177,33 @@ def test_bundled_is_upright_and_not_mirrored(bundled):
     up = p[:, 8] - p[:, 0]
     knee = p[:, 2] - (p[:, 1] + p[:, 3]) / 2
     assert np.mean(np.einsum("ij,ij->i", np.cross(up, right), knee) > 0) > 0.7
+
+
+def test_bvh_folder_becomes_a_split_training_file(tmp_path):
+    from gfpose.data.bvh_folder import build_bvh_folder
+    from gfpose.data.posefile import load_pose_npz
+    src = tmp_path / "takes"
+    for folder, names in (("walk", "abc"), ("jump", "d"), (".", "e")):
+        (src / folder).mkdir(parents=True, exist_ok=True)
+        for name in names:
+            write(src / folder, _cmu_bvh(), name=f"{name}.bvh")
+    summary = build_bvh_folder(src, CMU_RIG, tmp_path / "poses.npz", workers=1)
+    data = load_pose_npz(tmp_path / "poses.npz")
+    expected = load_bvh(src / "walk" / "a.bvh", CMU_RIG)
+    expected = expected - expected[:, :1]
+    np.testing.assert_allclose(data.poses_3d[data.take == "d"], expected, atol=0.25)  # 0.5 mm steps
+    assert sorted(set(data.action)) == ["all", "jump", "walk"]
+    # one of walk's three takes is test (round(0.1 * 3) -> at least 1); single-take actions stay train
+    test_takes = set(data.take[data.split == "test"])
+    assert len(test_takes) == 1 and test_takes <= {"a", "b", "c"}
+    assert summary["train"]["takes"] == 4 and summary["frames_read"] == 5
+
+
+def test_build_bvh_command_reads_cmu_folder(tmp_path):
+    from gfpose.cli import main
+    from gfpose.data.posefile import load_pose_npz
+    write(tmp_path, _cmu_bvh(), name="01_01.bvh")
+    assert main(["data", "build-bvh", str(tmp_path), "--rig", "cmu", "-o", str(tmp_path / "cmu.npz")]) == 0
+    pose = load_pose_npz(tmp_path / "cmu.npz").poses_3d[0]
+    np.testing.assert_allclose(pose[joint_index("r_knee")] - pose[joint_index("r_hip")],
+                               [0, 0, -7 * CMU_RIG.unit_to_mm], atol=0.5)

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from gfpose.data import h36m
-from gfpose.data.bandai import bundled_path, choose_test_takes, keep_moving_frames
+from gfpose.data.bandai import bundled_path
+from gfpose.data.bvh_folder import choose_test_takes, keep_moving_frames
 from gfpose.data.posefile import load_pose_npz, save_pose_npz
 from gfpose.data.poseset import PoseSet
 from gfpose.errors import InputError

@@ -202,6 +202,14 @@ def cmd_build_bandai(args):
     build_bandai(args.src, args.output)
 
 
+def cmd_build_bvh(args):
+    from gfpose.data.bvh_folder import build_bvh_folder
+    from gfpose.sequences.bvh import RIGS
+    summary = build_bvh_folder(args.src, RIGS[args.rig], args.output, min_motion_mm=args.min_motion_mm,
+                               test_fraction=args.test_fraction)
+    print(json.dumps(summary))
+
+
 def cmd_export(args):
     import torch
     from gfpose.checkpoint import load_model, save_model
@@ -324,6 +332,14 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("src", help="folder holding Bandai-Namco-Research-Motiondataset-1/-2")
     q.add_argument("-o", "--output", default=None)
     q.set_defaults(func=cmd_build_bandai)
+    q = data_sub.add_parser("build-bvh", help="convert a folder of BVH takes to a pose npz for `gfpose train --data`")
+    q.add_argument("src", help="folder of .bvh files (searched recursively; a file's folder is its action)")
+    q.add_argument("--rig", required=True, choices=("bandai", "cmu", "gfpose"),
+                   help="the skeleton's joint mapping (gfpose.data.rigs; add your own there)")
+    q.add_argument("-o", "--output", required=True)
+    q.add_argument("--min-motion-mm", type=float, default=20.0, help="drop frames that moved less than this")
+    q.add_argument("--test-fraction", type=float, default=0.1, help="share of each action's takes held out")
+    q.set_defaults(func=cmd_build_bvh)
     return parser
 
 
