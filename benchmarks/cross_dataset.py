@@ -4,13 +4,15 @@ Each (model, data) cell is one `gfpose.evaluate.evaluate` call with GT 2D throug
 test cameras, the same code as `gfpose evaluate --json`; the JSON keeps every per-action table and
 the Markdown report is rendered from it, so no number is typed by hand.
 
-    python benchmarks/cross_dataset.py --model shipped --model runs/gen_b/model.safetensors \
+    python benchmarks/cross_dataset.py --model shipped --model augmented=runs/gen_b/model.safetensors \
         [--data mine=my_poses.npz] [--hypotheses 200] [--out docs/results/cross_dataset.json]
     python benchmarks/cross_dataset.py --render docs/results/cross_dataset.json
 
 Test sets: the bundled test split (every 256th pose of each take: the Table 1 subset), the CMU test
-takes (every 8th pose; no CMU test take is in any training data), and any `--data LABEL=SPEC` (a
-pose npz or a `gfpose train --data` spec; its test split, or every row if it has no split labels).
+takes (every 8th pose; no CMU test take is in any training data), the same bundled poses retargeted
+to the Human3.6M skeleton's bone lengths (directions kept: a skeleton no model here trained on), and
+any `--data LABEL=SPEC` (a pose npz or a `gfpose train --data` spec; its test split, or every row if
+it has no split labels).
 """
 
 import argparse
@@ -20,15 +22,26 @@ import time
 from pathlib import Path
 
 import hardware  # benchmarks/ is on sys.path when this script runs
+import torch
 
 from gfpose.atomic import atomic_write
+from gfpose.augment import set_bone_lengths
 from gfpose.cli import open_dataset
 from gfpose.evaluate import EvalTask, evaluate
 from gfpose.metrics import format_table
 from gfpose.prior import PosePrior
 
 ROOT = Path(__file__).resolve().parent.parent
-TEST_SETS = {"bundled": ("bundled", 256), "CMU": (str(ROOT / "benchmarks" / "data" / "cmu17.npz"), 8)}
+H36M_PROPORTIONS = "bundled, H36M bones"
+TEST_SETS = {"bundled": ("bundled", 256), "CMU": (str(ROOT / "benchmarks" / "data" / "cmu17.npz"), 8),
+             H36M_PROPORTIONS: ("bundled", 256)}
+# Bone lengths (mm) of the Human3.6M motion-capture skeleton (the offsets of its 32-joint skeleton in
+# the motion-prediction preprocessing used by VideoPose3D and others), per H36M-17 joint's incoming
+# bone: hips 132.9, thighs 442.9, shanks 454.2, pelvis-spine 233.4, spine-thorax 257.1, thorax-nose
+# 121.1, nose-head 115.0, shoulders 151.0, upper arms 278.9, forearms 251.7. Bandai's: 65, 391, 410,
+# 224, 208, 129, 116, 108, 243, 223.
+H36M_BONES_MM = (0.0, 132.9, 442.9, 454.2, 132.9, 442.9, 454.2, 233.4, 257.1, 121.1, 115.0,
+                 151.0, 278.9, 251.7, 151.0, 278.9, 251.7)
 COLUMNS = ("P1 min S=1", "P1 min S={S}", "P2 min S=1", "P2 min S={S}", "P1 of mean pose", "bone error S=1",
            "PCK150 best", "% hyps > 300 mm")
 PER_ACTION = ("P1 min S=1", "P1 min S={S}", "bone error S=1")
@@ -40,17 +53,20 @@ def load_sampler(model: str):
     return prior.sampler_for("estimate")
 
 
-def run(models: list[str], test_sets: dict[str, tuple[str, int]], hypotheses: int) -> dict:
+def run(models: dict[str, str], test_sets: dict[str, tuple[str, int]], hypotheses: int) -> dict:
     cells = []
-    for model in models:
+    for label, model in models.items():
         sampler = load_sampler(model)
-        for label, (spec, every) in test_sets.items():
+        for data_label, (spec, every) in test_sets.items():
             data = open_dataset(spec, "test", every)
+            if data_label == H36M_PROPORTIONS:
+                data.poses_3d = set_bone_lengths(torch.as_tensor(data.poses_3d), torch.tensor(H36M_BONES_MM)).numpy()
             started = time.time()
             result = evaluate(sampler, data, EvalTask("estimate", hypotheses), progress=False)
-            result.update(model=model, data=label, spec=spec, every=every, wall_seconds=round(time.time() - started, 1))
+            result.update(model=label, file=model, data=data_label, spec=spec, every=every,
+                          wall_seconds=round(time.time() - started, 1))
             cells.append(result)
-            print(f"{model} on {label}: " + json.dumps(
+            print(f"{label} on {data_label}: " + json.dumps(
                 {c: round(result["table"][c]["Avg"], 1) for c in columns(hypotheses)}), flush=True)
     return {"hypotheses": hypotheses, "cells": cells, "hardware": hardware.describe(),
             "command": "python " + " ".join(sys.argv)}
@@ -66,12 +82,12 @@ def render(result: dict) -> str:
     lines = ["| model | data | inputs | " + " | ".join(wanted) + " |", "|" + "---|" * (len(wanted) + 3)]
     for cell in result["cells"]:
         values = " | ".join(f"{cell['table'][c]['Avg']:.1f}" for c in wanted)
-        lines.append(f"| {Path(cell['model']).parent.name or cell['model']} | {cell['data']} | {cell['count']} | {values} |")
+        lines.append(f"| {cell['model']} | {cell['data']} | {cell['count']} | {values} |")
     parts = [f"{result['hardware']}; `{result['command']}`\n", "\n".join(lines) + "\n"]
     for data in dict.fromkeys(cell["data"] for cell in result["cells"]):
         for column in columns(result["hypotheses"], PER_ACTION):
             chosen = [cell for cell in result["cells"] if cell["data"] == data]
-            rows = {action: {Path(cell["model"]).parent.name or cell["model"]: cell["table"][column][action]
+            rows = {action: {cell["model"]: cell["table"][column][action]
                              for cell in chosen} for action in chosen[0]["table"][column]}
             parts.append(f"{data}, per action, {column}:\n\n```\n{format_table(rows, col_width=12)}\n```\n")
     return "\n".join(parts)
@@ -79,22 +95,28 @@ def render(result: dict) -> str:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", action="append", default=[], help="'shipped' or a model file; repeatable")
+    parser.add_argument("--model", action="append", default=[], metavar="[LABEL=]MODEL",
+                        help="'shipped' or a model file, optionally labelled; repeatable")
     parser.add_argument("--data", action="append", default=[], metavar="LABEL=SPEC", help="another test set")
     parser.add_argument("--every", type=int, default=1, help="every k-th pose of the --data sets")
+    parser.add_argument("--sets", default=",".join(TEST_SETS), help=f"built-in test sets to use, of: {', '.join(TEST_SETS)}")
     parser.add_argument("--hypotheses", type=int, default=200)
     parser.add_argument("--out", default=str(ROOT / "docs" / "results" / "cross_dataset.json"))
     parser.add_argument("--render", default=None, help="print the Markdown of a result JSON and stop")
     args = parser.parse_args(argv)
     if args.render:
         return print(render(json.loads(Path(args.render).read_text())))
-    test_sets = dict(TEST_SETS)
+    unknown = set(args.sets.split(",")) - set(TEST_SETS) - {""}
+    if unknown:
+        parser.error(f"--sets: unknown {sorted(unknown)}; expected some of {', '.join(TEST_SETS)}")
+    test_sets = {name: TEST_SETS[name] for name in args.sets.split(",") if name}
     for item in args.data:
         label, sep, spec = item.partition("=")
         if not sep:
             parser.error(f"--data {item!r}: expected LABEL=SPEC")
         test_sets[label] = (spec, args.every)
-    result = run(args.model or ["shipped"], test_sets, args.hypotheses)
+    models = dict(item.partition("=")[::2] if "=" in item else (item, item) for item in args.model or ["shipped"])
+    result = run(models, test_sets, args.hypotheses)
     atomic_write(args.out, lambda tmp: Path(tmp).write_text(json.dumps(result, indent=1)))
     print(render(result))
 

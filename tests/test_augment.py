@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from gfpose.augment import BONE_GROUPS, HEIGHT_RANGE, augment_skeletons, bone_factors, mirror, rescale_bones
+from gfpose.augment import (BONE_GROUPS, HEIGHT_RANGE, augment_skeletons, bone_factors, mirror, rescale_bones,
+                            set_bone_lengths)
 from gfpose.batches import PoseBatches
 from gfpose.cli import open_dataset
 from gfpose.config import Config
@@ -34,6 +35,13 @@ def test_rescaled_bones_keep_directions_and_scale_lengths_exactly(poses):
     torch.testing.assert_close(lengths(out), lengths(poses) * factors[:, 1:], rtol=1e-4, atol=1e-3)
     torch.testing.assert_close(directions(out), directions(poses), rtol=0, atol=1e-4)
     torch.testing.assert_close(out[:, 0], poses[:, 0])
+
+
+def test_retargeted_poses_have_the_given_bone_lengths(poses):
+    target = torch.arange(17, dtype=torch.float32) * 10 + 50
+    out = set_bone_lengths(poses, target)
+    torch.testing.assert_close(lengths(out), target[1:].expand(len(poses), 16), rtol=1e-4, atol=1e-3)
+    torch.testing.assert_close(directions(out), directions(poses), rtol=0, atol=1e-4)
 
 
 def test_factors_are_symmetric_and_within_their_ranges():

@@ -57,6 +57,13 @@ def rescale_bones(poses: torch.Tensor, factors: torch.Tensor) -> torch.Tensor:
     return torch.stack(joints, dim=1)
 
 
+def set_bone_lengths(poses: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """Poses (B, 17, 3) retargeted to one skeleton: every bone (PARENTS[j], j) set to lengths[j]
+    (17,) mm (lengths[0] unused), directions kept."""
+    current = torch.linalg.vector_norm(bone_vectors(poses), dim=-1).clamp_min(1e-6)
+    return rescale_bones(poses, lengths.to(poses.dtype) / current)
+
+
 def mirror(poses: torch.Tensor) -> torch.Tensor:
     """The mirror image of world poses (B, 17, 3) in the plane x = 0, left and right joints swapped."""
     flipped = poses * torch.tensor([-1.0, 1.0, 1.0], device=poses.device)
