@@ -32,7 +32,7 @@ from gfpose.metrics import format_table
 from gfpose.prior import PosePrior
 
 ROOT = Path(__file__).resolve().parent.parent
-H36M_PROPORTIONS = "bundled, H36M bones"
+H36M_PROPORTIONS = "bundled as H36M"
 TEST_SETS = {"bundled": ("bundled", 256), "CMU": (str(ROOT / "benchmarks" / "data" / "cmu17.npz"), 8),
              H36M_PROPORTIONS: ("bundled", 256)}
 # Bone lengths (mm) of the Human3.6M motion-capture skeleton (the offsets of its 32-joint skeleton in
