@@ -17,6 +17,7 @@ it has no split labels).
 
 import argparse
 import json
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -69,7 +70,7 @@ def run(models: dict[str, str], test_sets: dict[str, tuple[str, int]], hypothese
             print(f"{label} on {data_label}: " + json.dumps(
                 {c: round(result["table"][c]["Avg"], 1) for c in columns(hypotheses)}), flush=True)
     return {"hypotheses": hypotheses, "cells": cells, "hardware": hardware.describe(),
-            "command": "python " + " ".join(sys.argv)}
+            "commands": ["python " + shlex.join(sys.argv)]}
 
 
 def columns(hypotheses: int, names=COLUMNS) -> list[str]:
@@ -83,7 +84,8 @@ def render(result: dict) -> str:
     for cell in result["cells"]:
         values = " | ".join(f"{cell['table'][c]['Avg']:.1f}" for c in wanted)
         lines.append(f"| {cell['model']} | {cell['data']} | {cell['count']} | {values} |")
-    parts = [f"{result['hardware']}; `{result['command']}`\n", "\n".join(lines) + "\n"]
+    commands = "\n".join(f"    {command}" for command in result["commands"])
+    parts = [f"{result['hardware']}; made by\n\n{commands}\n", "\n".join(lines) + "\n"]
     for data in dict.fromkeys(cell["data"] for cell in result["cells"]):
         for column in columns(result["hypotheses"], PER_ACTION):
             chosen = [cell for cell in result["cells"] if cell["data"] == data]
@@ -103,6 +105,7 @@ def main(argv=None) -> None:
     parser.add_argument("--hypotheses", type=int, default=200)
     parser.add_argument("--out", default=str(ROOT / "docs" / "results" / "cross_dataset.json"))
     parser.add_argument("--render", default=None, help="print the Markdown of a result JSON and stop")
+    parser.add_argument("--append", action="store_true", help="add the new cells to those of --out (same S)")
     args = parser.parse_args(argv)
     if args.render:
         return print(render(json.loads(Path(args.render).read_text())))
@@ -117,6 +120,11 @@ def main(argv=None) -> None:
         test_sets[label] = (spec, args.every)
     models = dict(item.partition("=")[::2] if "=" in item else (item, item) for item in args.model or ["shipped"])
     result = run(models, test_sets, args.hypotheses)
+    if args.append and Path(args.out).exists():
+        previous = json.loads(Path(args.out).read_text())
+        if previous["hypotheses"] != args.hypotheses:
+            parser.error(f"--append: {args.out} has S = {previous['hypotheses']}, not {args.hypotheses}")
+        result.update(cells=previous["cells"] + result["cells"], commands=previous["commands"] + result["commands"])
     atomic_write(args.out, lambda tmp: Path(tmp).write_text(json.dumps(result, indent=1)))
     print(render(result))
 
