@@ -7,8 +7,9 @@ independent per-frame sampling and the plain filter baselines; writes docs/resul
 Data: benchmarks/data/sequences.npz (benchmarks/sequences/make_sequences.py): 34 Bandai test takes at
 30 fps and the 6 CMU test takes at 24 fps, each seen by its own fixed virtual camera with exact 2D
 (estimate), or damaged (clean: N(0, 20 mm) jitter and 10-frame gaps of one limb every 30 frames;
-complete: one limb hidden 30 of every 60 frames, the rest exact). The shipped model in float32 with
-its default sampler (DPM-Solver++(3M), 20 steps). Metrics: gfpose.sequences.metrics, frame-weighted
+complete: one limb hidden 30 of every 60 frames, the rest exact). The shipped models in float32
+(estimate: the one PosePrior serves estimation with; clean, complete: the unified one) with the
+default sampler (DPM-Solver++(3M), 20 steps). Metrics: gfpose.sequences.metrics, frame-weighted
 means per source; frames/s of each row on this machine.
 """
 
@@ -63,6 +64,7 @@ def main() -> None:
     parser.add_argument("--max-frames", type=int, default=None, help="use the first N frames of each take")
     parser.add_argument("--every-take", type=int, default=1, help="use every k-th take")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--checkpoint", default=None, help="a model file (default: the shipped unified model)")
     parser.add_argument("--out", type=Path, default=ROOT / "docs/results/sequences.json")
     parser.add_argument("--render-only", action="store_true", help="print the tables of --out as Markdown")
     args = parser.parse_args()
@@ -74,7 +76,9 @@ def main() -> None:
     takes = [Take(t.name, t.action, t.source, t.fps, t.poses[:args.max_frames])
              for t in load_takes(args.data)[::args.every_take]]
     views = fixed_camera_views(takes)
-    sampler = PosePrior.pretrained(device="cpu", precision="fp32").sampler
+    prior = (PosePrior.load(args.checkpoint, device="cpu", precision="fp32") if args.checkpoint
+             else PosePrior.pretrained(device="cpu", precision="fp32"))
+    sampler = prior.sampler
     started = time.time()
     previous = json.loads(args.out.read_text()) if args.out.exists() else {"tasks": {}, "commands": []}
     results = {"commands": previous["commands"] + [" ".join(["python", *sys.argv])], "machine": hardware.describe(),
@@ -84,8 +88,8 @@ def main() -> None:
                "defaults": {task: vars(method) for task, method in DEFAULT_METHODS.items()},
                "tasks": previous["tasks"]}  # tasks not rerun keep their rows
     for task in args.tasks.split(","):
-        if task == "estimate":
-            rows = estimate_rows(sampler, METHODS[task])
+        if task == "estimate":  # the model that serves estimation, as lift_sequence uses it
+            rows = estimate_rows(prior.sampler_for("estimate"), METHODS[task])
         else:
             rows = damaged_rows(sampler, task, METHODS[task])
         results["tasks"][task] = evaluate_rows(rows, views, task, progress=print)

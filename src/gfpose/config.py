@@ -43,7 +43,8 @@ class TrainConfig:
     # Detector-like 2D noise on the training condition (Table 4, "trained on noisy 2D"); 0 = clean.
     noise_2d_sigma: float = 0.0
     # Share of world poses given new body proportions each step, and share mirrored left-right
-    # (gfpose.augment; Bandai and CMU runs in docs/RESULTS.md, "Generalisation"); 0 = off.
+    # (gfpose.augment); 0 = off. Off by default: 0.5 / 0.5 for 3,250 steps bought 9 mm best-of-20 on
+    # other proportions for 7 mm in domain (docs/RESULTS.md, "Generalisation").
     skeleton_augment: float = 0.0
     mirror: float = 0.0
     # Distinct diffusion times per batch (stratified, gfpose.batches.draw_times); 0 = one per sample

@@ -62,7 +62,8 @@ class PosePrior:
 
     @classmethod
     def pretrained(cls, device: str = "auto", **sampler_settings) -> "PosePrior":
-        """The models shipped with the package (trained on the bundled Bandai Namco motion)."""
+        """The models shipped with the package (trained on the bundled Bandai Namco motion and the CMU
+        train takes)."""
         estimation = asset_path(ESTIMATION_FILE)
         return cls.load(pretrained_path(), device, estimation if estimation.is_file() else None, **sampler_settings)
 
