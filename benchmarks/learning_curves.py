@@ -6,7 +6,10 @@ subsets with the default sampler and seed, the same `gfpose.evaluate.evaluate` a
 P1 of one hypothesis, P1 of the mean of the hypotheses, best of S (P1), bone-length error.
 
     python benchmarks/learning_curves.py runs/gen_a runs/gen_b [--hypotheses 20] \
-        [--out docs/results/learning_curves.json] [--figure docs/images/learning_curves.png]
+        [--out docs/results/learning_curves.json] [--figure docs/images/learning_curves.png] [--append]
+
+--append adds (or replaces) the named runs' curves in an existing --out file made with the same
+number of hypotheses, and redraws the figure with every run in it.
 """
 
 import argparse
@@ -58,6 +61,17 @@ def curves(runs: list[Path], hypotheses: int) -> dict:
     return out
 
 
+def merged(old: dict, new: dict) -> dict:
+    """`old` with `new`'s runs added or replaced and its command appended to the commands."""
+    inputs = lambda result: {k: v["inputs"] for k, v in result["subsets"].items()}  # noqa: E731
+    if old["hypotheses"] != new["hypotheses"] or inputs(old) != inputs(new):
+        raise SystemExit(f"--append: the file has S = {old['hypotheses']} on {inputs(old)} inputs, this run "
+                         f"S = {new['hypotheses']} on {inputs(new)}")
+    commands = old["commands"] if "commands" in old else [old["command"]]
+    result = {key: value for key, value in old.items() if key != "command"}
+    return {**result, "runs": {**old["runs"], **new["runs"]}, "commands": commands + [new["command"]]}
+
+
 def figure(result: dict, path: Path) -> None:
     metrics, subsets = result["metrics"], list(result["subsets"])
     fig, axes = plt.subplots(len(subsets), len(metrics), figsize=(4 * len(metrics), 3.2 * len(subsets)), squeeze=False)
@@ -81,8 +95,11 @@ def main(argv=None) -> None:
     parser.add_argument("--hypotheses", type=int, default=20)
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "results" / "learning_curves.json")
     parser.add_argument("--figure", type=Path, default=ROOT / "docs" / "images" / "learning_curves.png")
+    parser.add_argument("--append", action="store_true", help="merge into an existing --out file")
     args = parser.parse_args(argv)
     result = curves(args.runs, args.hypotheses)
+    if args.append and args.out.exists():
+        result = merged(json.loads(args.out.read_text()), result)
     atomic_write(args.out, lambda tmp: Path(tmp).write_text(json.dumps(result, indent=1)))
     figure(result, args.figure)
     print(f"wrote {args.out} and {args.figure}")

@@ -51,8 +51,9 @@ class GaussianPoses:
                        image_size=np.full((n, 2), 1000.0), frame_kind="camera")
 
 
-def small_config(mask_strategy: str, steps: int = 1500, **train) -> Config:
-    model = ModelConfig(hidden=256, blocks=2, groups=8, dropout=0.0, time_embed_dim=64)
+def small_config(mask_strategy: str, steps: int = 1500, preconditioning: str = "noise", **train) -> Config:
+    model = ModelConfig(hidden=256, blocks=2, groups=8, dropout=0.0, time_embed_dim=64,
+                        preconditioning=preconditioning)
     return Config(model=model, train=TrainConfig(steps=steps, batch_size=512, lr=2e-3, warmup_steps=100,
                                                  ema_decay=0.995, mask_strategy=mask_strategy,
                                                  checkpoint_every=500, log_every=100, **train))
@@ -63,11 +64,12 @@ def gaussian_poses():
     return GaussianPoses()
 
 
-def _trained(tmp_path_factory, poses: GaussianPoses, strategy: str):
+def _trained(tmp_path_factory, poses: GaussianPoses, strategy: str, preconditioning: str = "noise"):
     from gfpose.train import train
-    out = tmp_path_factory.mktemp(strategy)
+    out = tmp_path_factory.mktemp(f"{strategy}-{preconditioning}")
     torch.manual_seed(0)
-    train(small_config(strategy), poses.poseset(20000), out, torch.device("cpu"), progress=False)
+    train(small_config(strategy, preconditioning=preconditioning), poses.poseset(20000), out,
+          torch.device("cpu"), progress=False)
     return out / "model.safetensors"
 
 
@@ -75,6 +77,12 @@ def _trained(tmp_path_factory, poses: GaussianPoses, strategy: str):
 def unconditional_model(tmp_path_factory, gaussian_poses):
     """A small model trained on GaussianPoses with the condition always masked (HPJ-T00)."""
     return _trained(tmp_path_factory, gaussian_poses, "HPJ-T00")
+
+
+@pytest.fixture(scope="session")
+def edm_unconditional_model(tmp_path_factory, gaussian_poses):
+    """The same with the EDM preconditioning (gfpose.parametrisation)."""
+    return _trained(tmp_path_factory, gaussian_poses, "HPJ-T00", "edm")
 
 
 @pytest.fixture(scope="session")

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from gfpose.augment import (BONE_GROUPS, HEIGHT_RANGE, augment_skeletons, bone_factors, mirror, rescale_bones,
-                            set_bone_lengths)
+from gfpose.augment import (BONE_GROUPS, HEIGHT_RANGE, LIMBS, augment_skeletons, bone_factors, mirror,
+                            recombine_limbs, rescale_bones, set_bone_lengths, torso_frames)
 from gfpose.batches import PoseBatches
 from gfpose.cli import open_dataset
 from gfpose.config import Config
@@ -74,9 +74,41 @@ def test_shares_zero_change_nothing_and_shares_one_change_everything(poses):
     assert 0.4 < share < 0.6
 
 
+def rotations_about_z(angles):
+    c, s = np.cos(angles), np.sin(angles)
+    return torch.as_tensor(np.stack([np.stack([c, -s, 0 * c], -1), np.stack([s, c, 0 * c], -1),
+                                     np.stack([0 * c, 0 * c, 1 + 0 * c], -1)], -2), dtype=torch.float32)
+
+
+def test_recombined_poses_keep_torso_and_bone_lengths(poses):
+    out = recombine_limbs(poses, 1.0, torch.Generator().manual_seed(0))
+    torso = [j for j in range(17) if all(j not in chain for chain, _ in LIMBS.values())]
+    torch.testing.assert_close(out[:, torso], poses[:, torso])
+    torch.testing.assert_close(lengths(out), lengths(poses), atol=1e-3, rtol=1e-4)
+    assert (out - poses).abs().amax(dim=(1, 2)).gt(1.0).float().mean() > 0.8  # 1 - 1/16 swap something
+    torch.testing.assert_close(recombine_limbs(poses, 0.0, torch.Generator().manual_seed(0)), poses)
+
+
+def test_limbs_move_with_their_torso_frame(poses):
+    """Copies of one pose turned about the vertical axis have the same limbs in their torso frames,
+    so recombining them changes nothing; and every limb of a recombined pose of two poses is, in its
+    torso frame, one of the two poses' limbs."""
+    turned = torch.einsum("bij,nj->bni", rotations_about_z(np.linspace(0, 6, 12)), poses[5])
+    torch.testing.assert_close(recombine_limbs(turned, 1.0, torch.Generator().manual_seed(1)), turned,
+                               atol=1e-3, rtol=0)
+    pair = poses[[3, 40]].repeat(8, 1, 1)
+    out = recombine_limbs(pair, 1.0, torch.Generator().manual_seed(2))
+    for chain, frame in LIMBS.values():
+        local = lambda p: torch.einsum("bji,bnj->bni", torso_frames(p, frame), directions(p)[:, [c - 1 for c in chain]])
+        mixed, sources = local(out), local(pair[:2])
+        distance = (mixed[:, None] - sources[None]).norm(dim=-1).amax(-1).amin(-1)
+        assert distance.max() < 1e-4
+
+
 def test_augmented_training_batches_are_reproducible_and_need_world_poses(poses):
     data = open_dataset("bundled", "test", 500)
-    config = Config().with_overrides(["train.batch_size=16", "train.skeleton_augment=1.0", "train.mirror=0.5"])
+    config = Config().with_overrides(["train.batch_size=16", "train.skeleton_augment=1.0", "train.mirror=0.5",
+                                         "train.recombine_limbs=0.5"])
     first, again = PoseBatches(data, config).batch(3), PoseBatches(data, config).batch(3)
     torch.testing.assert_close(first.x0, again.x0)
     plain = PoseBatches(data, Config().with_overrides(["train.batch_size=16"])).batch(3)

@@ -20,9 +20,11 @@ from conftest import small_config
 SETTINGS = dict(name="em", steps=200, schedule="uniform", precision="fp32")
 
 
-@pytest.mark.parametrize("settings", [SETTINGS, {}], ids=["alg1-em", "default-fast"])
-def test_generated_poses_match_the_training_gaussian(unconditional_model, gaussian_poses, settings):
-    prior = PosePrior.load(unconditional_model, device="cpu", **settings)
+@pytest.mark.parametrize("settings, model", [(SETTINGS, "unconditional_model"), ({}, "unconditional_model"),
+                                             ({}, "edm_unconditional_model")],
+                         ids=["alg1-em", "default-fast", "edm-default-fast"])
+def test_generated_poses_match_the_training_gaussian(request, gaussian_poses, settings, model):
+    prior = PosePrior.load(request.getfixturevalue(model), device="cpu", **settings)
     poses = prior.generate(4000, seed=0).reshape(4000, -1)[:, 3:].astype(np.float64)
     mean = gaussian_poses.mean.reshape(-1)[3:]
     cov = gaussian_poses.covariance[3:, 3:]

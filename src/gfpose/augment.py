@@ -1,4 +1,4 @@
-"""Skeleton augmentation of world poses for training: new body proportions and mirror images.
+"""Augmentation of world poses for training: new body proportions, mirror images, recombined limbs.
 
 A motion-capture set is usually retargeted to one skeleton, so a prior trained on it learns that
 skeleton's proportions along with the poses, and on other people (or on datasets that place hip,
@@ -7,6 +7,11 @@ evidence. Each augmented pose keeps its bone directions and gets new bone length
 factor per symmetric bone group (both sides alike) times one overall height factor, rebuilt from
 the pelvis outwards. The ranges cover the bundled (Bandai Namco), CMU and Human3.6M skeletons,
 whose hip widths differ by 2x and shoulder widths by 1.9x (docs/RESULTS.md, "Generalisation").
+
+Limb recombination makes new poses from real ones: an arm or a leg is taken from another pose of
+the batch, its bone directions carried from the donor's torso frame into the recipient's (so each
+limb keeps its pose relative to the body it hangs from, and the recipient keeps its root
+orientation and trunk), with the recipient's bone lengths.
 """
 
 import torch
@@ -28,6 +33,11 @@ BONE_GROUPS = {
     "forearm": ((13, 16), (0.8, 1.2)),
 }
 HEIGHT_RANGE = (0.85, 1.15)
+# limb: (its joints below the hip or shoulder, outwards; the torso frame it moves with)
+LIMBS = {"r_leg": ((2, 3), "hips"), "l_leg": ((5, 6), "hips"),
+         "r_arm": ((15, 16), "shoulders"), "l_arm": ((12, 13), "shoulders")}
+# frame: (right joint, left joint, lower and upper joint of its "up" axis)
+TORSO_FRAMES = {"hips": (1, 4, 0, 7), "shoulders": (14, 11, 8, 9)}
 # Joint j of a mirrored pose is joint MIRROR_ORDER[j] of the original: left and right swapped.
 MIRROR_ORDER = tuple(dict(zip(LEFT_JOINTS + RIGHT_JOINTS, RIGHT_JOINTS + LEFT_JOINTS)).get(j, j)
                      for j in range(len(PARENTS)))
@@ -68,6 +78,40 @@ def mirror(poses: torch.Tensor) -> torch.Tensor:
     """The mirror image of world poses (B, 17, 3) in the plane x = 0, left and right joints swapped."""
     flipped = poses * torch.tensor([-1.0, 1.0, 1.0], device=poses.device)
     return flipped[:, list(MIRROR_ORDER)]
+
+
+def torso_frames(poses: torch.Tensor, frame: str) -> torch.Tensor:
+    """(B, 3, 3) rotations whose columns are a torso's right-to-left axis, its forward axis and its
+    up axis (orthonormalised, Gram-Schmidt) for poses (B, 17, 3); `frame` names TORSO_FRAMES."""
+    right, left, low, high = TORSO_FRAMES[frame]
+    across = torch.nn.functional.normalize(poses[:, left] - poses[:, right], dim=-1)
+    up = poses[:, high] - poses[:, low]
+    up = torch.nn.functional.normalize(up - (up * across).sum(-1, keepdim=True) * across, dim=-1)
+    return torch.stack([across, torch.linalg.cross(up, across), up], dim=-1)
+
+
+def recombine_limbs(poses: torch.Tensor, share: float, generator: torch.Generator) -> torch.Tensor:
+    """A `share` of the poses (B, 17, 3) get each of their four limbs, with probability 1/2, from
+    another pose of the batch (a random donor per limb): the donor's bone directions in its torso
+    frame, put in the recipient's frame, with the recipient's bone lengths; the rest unchanged."""
+    count, device = len(poses), poses.device
+    chosen = torch.rand(count, generator=generator, device=device) < share
+    bones = bone_vectors(poses)
+    lengths = torch.linalg.vector_norm(bones, dim=-1, keepdim=True)
+    frames = {name: torso_frames(poses, name) for name in TORSO_FRAMES}
+    out = poses.clone()
+    for chain, frame in LIMBS.values():
+        swap = chosen & (torch.rand(count, generator=generator, device=device) < 0.5)
+        donor = torch.randint(count, (count,), generator=generator, device=device)
+        # world direction of the donor's bone, expressed in the recipient's frame: R_i R_k^T d_k
+        local = torch.einsum("bji,bnj->bni", frames[frame][donor], bones[donor][:, list(chain)])
+        moved = torch.einsum("bij,bnj->bni", frames[frame], local)
+        moved = torch.nn.functional.normalize(moved, dim=-1) * lengths[:, list(chain)]
+        joint = poses[:, PARENTS[chain[0]]]
+        for k, j in enumerate(chain):
+            joint = joint + moved[:, k]
+            out[:, j] = torch.where(swap[:, None], joint, poses[:, j])
+    return out
 
 
 def augment_skeletons(poses: torch.Tensor, share: float, mirror_share: float,

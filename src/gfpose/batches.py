@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from gfpose.augment import augment_skeletons
+from gfpose.augment import augment_skeletons, recombine_limbs
 from gfpose.conditions import (Condition, condition_from_2d, condition_from_3d, mix_conditions,
                                poses_to_model, with_mask)
 from gfpose.config import Config
@@ -54,9 +54,9 @@ class PoseBatches:
         self.strategy = MaskStrategy.parse(config.train.mask_strategy)
         self.world = poses.frame_kind == "world"
         train = config.train
-        if not self.world and (train.skeleton_augment > 0 or train.mirror > 0):
-            raise ValueError("train.skeleton_augment and train.mirror change world poses before the virtual "
-                             "cameras; this data is camera-frame with its own 2D, so set them to 0")
+        if not self.world and (train.skeleton_augment > 0 or train.mirror > 0 or train.recombine_limbs > 0):
+            raise ValueError("train.skeleton_augment, train.mirror and train.recombine_limbs change world poses "
+                             "before the virtual cameras; this data is camera-frame with its own 2D, so set them to 0")
         self.poses = self._array(poses.poses_3d)
         if not self.world:
             self.keypoints, self.image_size = self._array(poses.keypoints_2d), self._array(poses.image_size)
@@ -84,7 +84,10 @@ class PoseBatches:
         gen = self._generator(step, 1)
         index = self._indices(step, train.batch_size)
         if self.world:
-            poses = augment_skeletons(self.poses[index], train.skeleton_augment, train.mirror, gen)
+            poses = self.poses[index]
+            if train.recombine_limbs > 0:
+                poses = recombine_limbs(poses, train.recombine_limbs, gen)
+            poses = augment_skeletons(poses, train.skeleton_augment, train.mirror, gen)
             cameras = look_at_cameras(place_on_floor(poses)[:, 0], generator=gen)
             poses_cam, keypoints = camera_views(poses, cameras)
             image_size = cameras.size

@@ -26,6 +26,17 @@ class ModelConfig:
     # Model units per metre of root-relative pose: sets the signal-to-noise ratio along t
     # (the reference code's pixels/500 * 30 is about 14 per metre for an H36M camera).
     data_scale: float = 10.0
+    # What the network's output means (gfpose.parametrisation): "noise", the paper's -z (Eq. 10-11),
+    # or "edm", a denoiser preconditioned in the style of Karras et al. 2022 with the data's std
+    # per coordinate `sigma_data` in model units (the bundled poses: 0.26 m, i.e. 2.6 at 10/m).
+    preconditioning: str = "noise"
+    sigma_data: float = 2.6
+
+    def __post_init__(self):
+        if self.preconditioning not in ("noise", "edm"):
+            raise ValueError(f"model.preconditioning must be 'noise' or 'edm', not {self.preconditioning!r}")
+        if not self.sigma_data > 0:
+            raise ValueError(f"model.sigma_data must be positive, not {self.sigma_data}")
 
 
 @dataclass
@@ -47,12 +58,17 @@ class TrainConfig:
     # other proportions for 7 mm in domain (docs/RESULTS.md, "Generalisation").
     skeleton_augment: float = 0.0
     mirror: float = 0.0
+    # Share of world poses whose arms and legs may come from other poses (gfpose.augment.recombine_limbs).
+    recombine_limbs: float = 0.0
     # Distinct diffusion times per batch (stratified, gfpose.batches.draw_times); 0 = one per sample
     # (the paper's). 32 makes a CPU step 1.45x faster (benchmarks/training_speed.py) and still
     # learns the closed-form Gaussians of tests/test_training.py.
     distinct_times: int = 32
     seed: int = 0
     checkpoint_every: int = 500
+    # Keep a copy of the EMA model as snapshots/step_<N>.safetensors every this many steps
+    # (benchmarks/learning_curves.py reads them); 0 = none.
+    snapshot_every: int = 0
     log_every: int = 50
     # bfloat16 autocast; None = where the hardware multiplies bfloat16 natively (gfpose.precision).
     bf16: bool | None = None

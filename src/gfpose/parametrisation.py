@@ -1,12 +1,25 @@
 """What the network's output means: the one place that turns it into a score, a denoised pose and a
 training loss (in the spirit of k-diffusion's denoiser wrappers and EDM's preconditioning classes).
 
-The paper's parametrisation (Eq. 10-11): the network predicts -z, the negated noise of
+The paper's parametrisation, "noise" (Eq. 10-11): the network predicts -z, the negated noise of
 x(t) = alpha(t) x(0) + sigma(t) z, so
 
     score     s(x, t | c) = out / sigma(t)
     denoised  E[x(0) | x(t)] = (x + sigma^2 s) / alpha          (Tweedie, SubVPSDE.denoised_from_score)
     loss      lambda(t) ||s + z / sigma||^2 with lambda = sigma^2, i.e. ||out + z||^2  (Eq. 10)
+
+The "edm" preconditioning (Karras et al. 2022, Table 1) on the subVP kernel: x / alpha = x(0) + s n
+with the noise level s = sigma / alpha, so with the data's std d per coordinate
+
+    D(x, t) = c_skip x / alpha + c_out F(c_in x),  c_skip = d^2 / (s^2 + d^2),
+              c_out = s d / sqrt(s^2 + d^2),  c_in = 1 / (alpha sqrt(s^2 + d^2))
+    score   = (alpha D - x) / sigma^2                                   (Tweedie, inverted)
+    loss    = ||D - x(0)||^2 / c_out^2 = ||F - (x(0) - c_skip x / alpha) / c_out||^2
+
+The network sees inputs and targets of unit variance at every t and predicts x(0) itself at high
+noise, where -z / alpha amplifies its error. Its weight 1/c_out^2 = 1/s^2 + 1/d^2 is the paper's
+(sigma^2 ||s + z/sigma||^2 = ||D - x(0)||^2 / s^2) plus a constant. Both give an exact score of the
+same SDE, so every sampler holds.
 
 Samplers see only `score_fn`; the trainer only `loss`; the posterior-mean denoiser only `denoised`.
 """
@@ -14,32 +27,47 @@ Samplers see only `score_fn`; the trainer only `loss`; the posterior-mean denois
 import torch
 
 from gfpose.conditions import Condition
-from gfpose.sde import expand_like
+from gfpose.sde import SubVPSDE, expand_like
 
 T_MIN_TRAIN = 1e-5  # t ~ U(T_MIN_TRAIN, 1): sigma(0) = 0 would make the score target singular
 
 
 class ScoreModel:
-    """A network (any callable net(x, t, values, keep, is_3d)) with its SDE.
+    """A network (any callable net(x, t, values, keep, is_3d)) with its SDE and parametrisation.
 
     `dtype` is the precision of the network's weights (bfloat16 for a copy made with
     net.to(torch.bfloat16)): x and the condition are cast to it for the call and the output back,
-    so the SDE arithmetic around the network stays in the dtype of x.
+    so the SDE arithmetic around the network stays in the dtype of x. `sigma_data` None is the
+    paper's noise prediction; a number, the EDM preconditioning with that data std (model units).
     """
 
-    def __init__(self, net, sde, dtype: torch.dtype = torch.float32):
-        self.net, self.sde, self.dtype = net, sde, dtype
+    def __init__(self, net, sde, dtype: torch.dtype = torch.float32, sigma_data: float | None = None):
+        self.net, self.sde, self.dtype, self.sigma_data = net, sde, dtype, sigma_data
 
-    def output(self, x: torch.Tensor, t: torch.Tensor, cond: Condition) -> torch.Tensor:
-        """The raw network output for x (B, J, 3) at t (B,) or (1,) shared by the batch."""
-        t = torch.as_tensor(t, device=x.device, dtype=torch.float32).reshape(-1)
-        out = self.net(x.to(self.dtype), t, cond.values.to(self.dtype), cond.keep, cond.is_3d)
-        return out.to(x.dtype)
+    @classmethod
+    def for_config(cls, net, model_config, dtype: torch.dtype = torch.float32) -> "ScoreModel":
+        """The SDE and parametrisation a gfpose.config.ModelConfig names."""
+        sde = SubVPSDE(model_config.beta_min, model_config.beta_max)
+        edm = model_config.preconditioning == "edm"
+        return cls(net, sde, dtype, model_config.sigma_data if edm else None)
+
+    def _edm_terms(self, t: torch.Tensor, like: torch.Tensor):
+        """alpha, the noise level s = sigma / alpha and sqrt(s^2 + d^2) at t (rows), shaped like `like`."""
+        alpha, sigma = self.sde.alpha(t), self.sde.sigma(t)
+        level = sigma / alpha
+        norm = torch.sqrt(level**2 + self.sigma_data**2)
+        return expand_like(alpha, like), expand_like(level, like), expand_like(norm, like)
 
     def score(self, x: torch.Tensor, t: torch.Tensor, cond: Condition) -> torch.Tensor:
-        """s(x, t | c) = out / sigma(t)."""
+        """s(x, t | c) for x (B, J, 3) at t (B,) or (1,) shared by the batch. For "edm",
+        (alpha D - x) / sigma^2 with the c's substituted, = (d F / s - x / (alpha n)) / (alpha n)
+        with n = sqrt(s^2 + d^2): no difference of near-equal terms at small t."""
         t = torch.as_tensor(t, device=x.device, dtype=torch.float32).reshape(-1)
-        return self.output(x, t, cond) / expand_like(self.sde.sigma(t), x)
+        if self.sigma_data is None:
+            return self._call(x, t, cond) / expand_like(self.sde.sigma(t), x)
+        alpha, level, norm = self._edm_terms(t, x)
+        out = self._call(x / (alpha * norm), t, cond)
+        return (self.sigma_data * out / level - x / (alpha * norm)) / (alpha * norm)
 
     def denoised(self, x: torch.Tensor, t: torch.Tensor, cond: Condition) -> torch.Tensor:
         """The posterior mean E[x(0) | x(t) = x, c]: one network evaluation."""
@@ -53,8 +81,20 @@ class ScoreModel:
     def loss(self, x0: torch.Tensor, cond: Condition, t: torch.Tensor, z: torch.Tensor,
              t_index: torch.Tensor | None = None) -> torch.Tensor:
         """Mean over the batch of sigma(t)^2 ||s(x(t), t | c) + z / sigma(t)||^2 summed over
-        coordinates (Eq. 10), with x(t) = alpha x0 + sigma z (Eq. 11): ||out + z||^2 here.
+        coordinates (Eq. 10), with x(t) = alpha x0 + sigma z (Eq. 11): ||out + z||^2 for "noise",
+        the EDM-weighted denoising error for "edm" (module docstring).
         t is (B,), or (K,) distinct times with t_index (B,) giving each row's (gfpose.network)."""
         t_rows = t if t_index is None else t[t_index]
-        out = self.net(self.sde.perturb(x0, t_rows, z), t, cond.values, cond.keep, cond.is_3d, t_index)
-        return (out.float() + z).pow(2).reshape(x0.shape[0], -1).sum(dim=1).mean()
+        xt = self.sde.perturb(x0, t_rows, z)
+        if self.sigma_data is None:
+            out, target = self.net(xt, t, cond.values, cond.keep, cond.is_3d, t_index), -z
+        else:  # target (x0 - c_skip x / alpha) / c_out, simplified with x / alpha = x0 + s z
+            alpha, level, norm = self._edm_terms(t_rows, x0)
+            out = self.net(xt / (alpha * norm), t, cond.values, cond.keep, cond.is_3d, t_index)
+            target = (level * x0 / self.sigma_data - self.sigma_data * z) / norm
+        return (out.float() - target).pow(2).reshape(x0.shape[0], -1).sum(dim=1).mean()
+
+    def _call(self, x: torch.Tensor, t: torch.Tensor, cond: Condition) -> torch.Tensor:
+        """The raw network output for x in the network's dtype, returned in x's."""
+        out = self.net(x.to(self.dtype), t, cond.values.to(self.dtype), cond.keep, cond.is_3d)
+        return out.to(x.dtype)

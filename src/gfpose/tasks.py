@@ -131,7 +131,9 @@ class Sampler:
         """The score model in the settings' precision, prepared once per Sampler."""
         if self._model is None:
             net = prepare_network(self.net, self.precision, self.settings.compile)
-            self._model = ScoreModel(net, self.sde, DTYPES[self.precision])
+            dtype = DTYPES[self.precision]
+            self._model = (ScoreModel(net, self.sde, dtype) if self.config is None
+                           else ScoreModel.for_config(net, self.config.model, dtype))
         return self._model
 
     def chunk_size(self, hypotheses: int) -> int:

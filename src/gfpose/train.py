@@ -4,6 +4,7 @@ Run folder layout:
     model.safetensors   EMA weights + config + step (what PosePrior.load reads)
     train_state.pt      raw weights, EMA, optimizer, step: what a restarted run resumes from
     log.jsonl           one line per logged step: step, loss, lr, seconds
+    snapshots/          step_<N>.safetensors, EMA weights every train.snapshot_every steps
 Rerunning the same command after an interruption (even SIGKILL) resumes from train_state.pt.
 """
 
@@ -24,11 +25,11 @@ from gfpose.network import ScoreNet
 from gfpose.parametrisation import ScoreModel
 from gfpose.precision import native_bf16
 from gfpose.runtime import batch_mean, close_distributed, init_distributed, local_device, rank_slice
-from gfpose.sde import SubVPSDE
 
 MODEL_FILE = "model.safetensors"
 STATE_FILE = "train_state.pt"
 LOG_FILE = "log.jsonl"
+SNAPSHOT_DIR = "snapshots"
 
 
 def ema_with_warmup(decay: float):
@@ -69,7 +70,8 @@ def train(config: Config, data, out_dir, device: torch.device, progress: bool = 
         step += 1
         bar.update(1)
         logging, saving = step % cfg.log_every == 0 or step == cfg.steps, step % cfg.checkpoint_every == 0
-        if not (logging or saving or step == cfg.steps):
+        snapshot = cfg.snapshot_every > 0 and step % cfg.snapshot_every == 0
+        if not (logging or saving or snapshot or step == cfg.steps):
             continue  # no host synchronisation on other steps
         loss_value = loss.item()
         if not math.isfinite(loss_value):
@@ -82,6 +84,8 @@ def train(config: Config, data, out_dir, device: torch.device, progress: bool = 
                      seconds=round(time.time() - started, 1))
         if rank == 0 and (saving or step == cfg.steps):
             save_checkpoint(out_dir, config, net, ema, optimizer, step)
+        if rank == 0 and snapshot:
+            save_model(out_dir / SNAPSHOT_DIR / f"step_{step}.safetensors", ema.module.state_dict(), config, step)
     bar.close()
     close_distributed()
     return {"step": step, "loss": loss_value, "seconds": time.time() - started}
@@ -94,7 +98,7 @@ class TrainingStep:
 
     def __init__(self, net, model, ema, optimizer, config: Config, device: torch.device):
         self.net, self.ema, self.optimizer, self.train = net, ema, optimizer, config.train
-        self.score_model = ScoreModel(model, SubVPSDE(config.model.beta_min, config.model.beta_max))
+        self.score_model = ScoreModel.for_config(model, config.model)
         self.device = device
         self.bf16 = native_bf16(device) if config.train.bf16 is None else config.train.bf16
 
