@@ -8,8 +8,9 @@ P1 of one hypothesis, P1 of the mean of the hypotheses, best of S (P1), bone-len
     python benchmarks/learning_curves.py runs/gen_a runs/gen_b [--hypotheses 20] \
         [--out docs/results/learning_curves.json] [--figure docs/images/learning_curves.png] [--append]
 
---append adds (or replaces) the named runs' curves in an existing --out file made with the same
-number of hypotheses, and redraws the figure with every run in it.
+--append adds the named runs' points to an existing --out file made with the same number of
+hypotheses (a point of the same run and step is replaced) and redraws the figure with every run in
+it; --min-step N evaluates only the snapshots from step N on (a run that went on training).
 """
 
 import argparse
@@ -41,7 +42,7 @@ def snapshots(run: Path) -> list[tuple[int, Path]]:
     return sorted(found)
 
 
-def curves(runs: list[Path], hypotheses: int) -> dict:
+def curves(runs: list[Path], hypotheses: int, min_step: int = 0) -> dict:
     data = {label: open_dataset(spec, "test", every) for label, (spec, every) in SUBSETS.items()}
     names = [m.format(S=hypotheses) for m in METRICS]
     out = {"hypotheses": hypotheses, "subsets": {k: {"spec": s, "every": e, "inputs": len(data[k])}
@@ -50,6 +51,8 @@ def curves(runs: list[Path], hypotheses: int) -> dict:
     for run in runs:
         points = []
         for step, path in snapshots(run):
+            if step < min_step:
+                continue
             sampler = PosePrior.load(path).sampler_for("estimate")
             point = {"step": step}
             for label, poses in data.items():
@@ -69,7 +72,11 @@ def merged(old: dict, new: dict) -> dict:
                          f"S = {new['hypotheses']} on {inputs(new)}")
     commands = old["commands"] if "commands" in old else [old["command"]]
     result = {key: value for key, value in old.items() if key != "command"}
-    return {**result, "runs": {**old["runs"], **new["runs"]}, "commands": commands + [new["command"]]}
+    runs = dict(old["runs"])
+    for run, points in new["runs"].items():
+        by_step = {p["step"]: p for p in runs.get(run, []) + points}
+        runs[run] = [by_step[step] for step in sorted(by_step)]
+    return {**result, "runs": runs, "commands": commands + [new["command"]]}
 
 
 def figure(result: dict, path: Path) -> None:
@@ -96,8 +103,9 @@ def main(argv=None) -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "results" / "learning_curves.json")
     parser.add_argument("--figure", type=Path, default=ROOT / "docs" / "images" / "learning_curves.png")
     parser.add_argument("--append", action="store_true", help="merge into an existing --out file")
+    parser.add_argument("--min-step", type=int, default=0, help="only snapshots from this step on")
     args = parser.parse_args(argv)
-    result = curves(args.runs, args.hypotheses)
+    result = curves(args.runs, args.hypotheses, args.min_step)
     if args.append and args.out.exists():
         result = merged(json.loads(args.out.read_text()), result)
     atomic_write(args.out, lambda tmp: Path(tmp).write_text(json.dumps(result, indent=1)))

@@ -60,7 +60,16 @@ def test_loss_is_the_weighted_denoising_error_of_the_score(sigma_data):
 
 def test_for_config_picks_the_parametrisation():
     net = LinearNet()
-    assert ScoreModel.for_config(net, ModelConfig()).sigma_data is None
+    assert ScoreModel.for_config(net, ModelConfig(preconditioning="noise")).sigma_data is None
+    assert ModelConfig().preconditioning == "edm"  # the default (docs/RESULTS.md, "Recipes")
     assert ScoreModel.for_config(net, ModelConfig(preconditioning="edm", sigma_data=3.0)).sigma_data == 3.0
     with pytest.raises(ValueError, match="preconditioning"):
         ModelConfig(preconditioning="v")
+
+
+def test_saved_configs_without_the_key_mean_the_paper_parametrisation():
+    """Models saved before `preconditioning` existed predicted noise, whatever today's default."""
+    from gfpose.config import Config
+    assert Config.from_saved({"model": {"hidden": 64}}).model.preconditioning == "noise"
+    assert Config.from_saved({"model": {"preconditioning": "edm"}}).model.preconditioning == "edm"
+    assert Config.from_dict({"model": {}}).model.preconditioning == "edm"

@@ -89,3 +89,30 @@ def test_resume_matches_an_uninterrupted_run(tmp_path, gaussian_poses):
     a, b = load_model(straight / "model.safetensors")[0], load_model(split / "model.safetensors")[0]
     for name in a:
         torch.testing.assert_close(a[name], b[name], rtol=1e-4, atol=1e-5)
+
+
+def test_other_model_settings_are_refused_by_name_on_resume_and_init(tmp_path, gaussian_poses):
+    data = gaussian_poses.poseset(500)
+    config = small_config("HPJ-T00", steps=2).with_overrides(["train.batch_size=32"])
+    train(config, data, tmp_path / "a", torch.device("cpu"), progress=False)
+    wider = config.with_overrides(["model.hidden=128", "train.steps=3"])
+    with pytest.raises(ValueError, match=r"hidden 256 there, 128 here \(--set model.hidden=256"):
+        train(wider, data, tmp_path / "a", torch.device("cpu"), progress=False)
+    init = [f"train.init_from={tmp_path / 'a' / 'model.safetensors'}"]
+    with pytest.raises(ValueError, match="init_from .* hidden 256 there, 128 here"):
+        train(wider.with_overrides(init), data, tmp_path / "b", torch.device("cpu"), progress=False)
+
+
+def test_init_from_carries_the_network_into_another_parametrisation(tmp_path, gaussian_poses):
+    """The weights of a noise-predicting model start an EDM run (step 0 = the loaded weights)."""
+    data = gaussian_poses.poseset(500)
+    config = small_config("HPJ-T00", steps=2).with_overrides(["train.batch_size=32"])
+    train(config, data, tmp_path / "noise", torch.device("cpu"), progress=False)
+    source = load_model(tmp_path / "noise" / "model.safetensors")[0]
+    edm = config.with_overrides(["model.preconditioning=edm", "train.steps=1", "train.lr=0",
+                                 f"train.init_from={tmp_path / 'noise' / 'model.safetensors'}"])
+    train(edm, data, tmp_path / "edm", torch.device("cpu"), progress=False)
+    state, saved, _ = load_model(tmp_path / "edm" / "model.safetensors")
+    assert saved.model.preconditioning == "edm"
+    for name in source:
+        torch.testing.assert_close(state[name], source[name])

@@ -44,7 +44,7 @@ def load_model(path):
     if metadata.get("format") != FORMAT or "config" not in metadata:
         raise InputError(f"checkpoint {path}: no gfpose config in its metadata (format {metadata.get('format')!r})")
     try:
-        config, step = Config.from_dict(json.loads(metadata["config"])), int(metadata.get("step", 0))
+        config, step = Config.from_saved(json.loads(metadata["config"])), int(metadata.get("step", 0))
     except (ValueError, TypeError) as err:
         raise InputError(f"checkpoint {path}: corrupt config or step in its metadata ({err})") from None
     _check_finite(tensors, f"checkpoint {path}")

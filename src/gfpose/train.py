@@ -8,6 +8,7 @@ Run folder layout:
 Rerunning the same command after an interruption (even SIGKILL) resumes from train_state.pt.
 """
 
+import dataclasses
 import json
 import math
 import time
@@ -127,10 +128,11 @@ def _resume(path: Path, config: Config, net, ema, optimizer) -> int:
     if not path.exists():
         return 0
     state = load_train_state(path)
-    saved = Config.from_dict(json.loads(state["config"]))
-    if saved.model != config.model:
-        raise ValueError(f"{path} was trained with model settings {saved.model}, not {config.model}; "
-                         "use a new --out folder or the same config")
+    saved = Config.from_saved(json.loads(state["config"]))
+    differing = _differences(saved.model, config.model)
+    if differing:
+        raise ValueError(f"{path} was trained with other model settings: {_describe(saved.model, config.model, differing)}; "
+                         "use a new --out folder or the same settings")
     net.load_state_dict(state["model"])
     ema.load_state_dict(state["ema"])
     optimizer.load_state_dict(state["optimizer"])
@@ -138,11 +140,22 @@ def _resume(path: Path, config: Config, net, ema, optimizer) -> int:
 
 
 def _initialise(path, config: Config, net) -> None:
-    """Start from the weights of a model file (the EMA weights of an earlier run)."""
+    """Start from the weights of a model file (the EMA weights of an earlier run). The network
+    must be the same; its parametrisation may differ (the output's meaning is then relearned)."""
     state, saved, _ = load_model(path)
-    if saved.model != config.model:
-        raise ValueError(f"init_from {path} has model settings {saved.model}, not {config.model}")
+    differing = _differences(saved.model, config.model) - {"preconditioning", "sigma_data"}
+    if differing:
+        raise ValueError(f"init_from {path} has other model settings: {_describe(saved.model, config.model, differing)}")
     net.load_state_dict(state)
+
+
+def _differences(saved, wanted) -> set[str]:
+    return {f.name for f in dataclasses.fields(saved) if getattr(saved, f.name) != getattr(wanted, f.name)}
+
+
+def _describe(saved, wanted, names) -> str:
+    return ", ".join(f"{n} {getattr(saved, n)!r} there, {getattr(wanted, n)!r} here "
+                     f"(--set model.{n}={json.dumps(getattr(saved, n))} to match)" for n in sorted(names))
 
 
 def _log(out_dir: Path, **record) -> None:
