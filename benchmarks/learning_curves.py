@@ -10,7 +10,8 @@ P1 of one hypothesis, P1 of the mean of the hypotheses, best of S (P1), bone-len
 
 --append adds the named runs' points to an existing --out file made with the same number of
 hypotheses (a point of the same run and step is replaced) and redraws the figure with every run in
-it; --min-step N evaluates only the snapshots from step N on (a run that went on training).
+it; --min-step N evaluates only the snapshots from step N on (a run that went on training); --x poses
+draws the figure against poses seen (step x the run's batch size), for runs of different batch sizes.
 """
 
 import argparse
@@ -30,7 +31,7 @@ from gfpose.evaluate import EvalTask, evaluate  # noqa: E402
 from gfpose.prior import PosePrior  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-SUBSETS = {"bundled": ("bundled", 512), "CMU": (str(ROOT / "benchmarks" / "data" / "cmu17.npz"), 16)}
+SUBSETS = {"bundled": ("bundled", 512), "CMU": ("benchmarks/data/cmu17.npz", 16)}  # paths from ROOT
 METRICS = ("P1 min S=1", "P1 of mean pose", "P1 min S={S}", "bone error S=1")
 
 
@@ -43,7 +44,8 @@ def snapshots(run: Path) -> list[tuple[int, Path]]:
 
 
 def curves(runs: list[Path], hypotheses: int, min_step: int = 0) -> dict:
-    data = {label: open_dataset(spec, "test", every) for label, (spec, every) in SUBSETS.items()}
+    data = {label: open_dataset(spec if spec == "bundled" else str(ROOT / spec), "test", every)
+            for label, (spec, every) in SUBSETS.items()}
     names = [m.format(S=hypotheses) for m in METRICS]
     out = {"hypotheses": hypotheses, "subsets": {k: {"spec": s, "every": e, "inputs": len(data[k])}
                                                  for k, (s, e) in SUBSETS.items()},
@@ -53,10 +55,11 @@ def curves(runs: list[Path], hypotheses: int, min_step: int = 0) -> dict:
         for step, path in snapshots(run):
             if step < min_step:
                 continue
-            sampler = PosePrior.load(path).sampler_for("estimate")
-            point = {"step": step}
-            for label, poses in data.items():
-                table = evaluate(sampler, poses, EvalTask("estimate", hypotheses), progress=False)["table"]
+            prior = PosePrior.load(path)
+            sampler = prior.sampler_for("estimate")
+            point = {"step": step, "poses": step * prior.config.train.batch_size}
+            for label, test_poses in data.items():
+                table = evaluate(sampler, test_poses, EvalTask("estimate", hypotheses), progress=False)["table"]
                 point[label] = {name: round(table[name]["Avg"], 2) for name in names}
             print(run.name, json.dumps(point), flush=True)
             points.append(point)
@@ -79,16 +82,17 @@ def merged(old: dict, new: dict) -> dict:
     return {**result, "runs": runs, "commands": commands + [new["command"]]}
 
 
-def figure(result: dict, path: Path) -> None:
+def figure(result: dict, path: Path, x: str = "step") -> None:
+    """One panel per subset and metric, one line per run, against training steps or poses seen."""
     metrics, subsets = result["metrics"], list(result["subsets"])
     fig, axes = plt.subplots(len(subsets), len(metrics), figsize=(4 * len(metrics), 3.2 * len(subsets)), squeeze=False)
     for row, subset in enumerate(subsets):
         for col, metric in enumerate(metrics):
             ax = axes[row][col]
             for run, points in result["runs"].items():
-                ax.plot([p["step"] for p in points], [p[subset][metric] for p in points], marker="o", label=run)
+                ax.plot([p[x] for p in points], [p[subset][metric] for p in points], marker="o", label=run)
             ax.set_title(f"{subset}: {metric}", fontsize=9)
-            ax.set_xlabel("training step")
+            ax.set_xlabel("training step" if x == "step" else "training poses seen")
             ax.set_ylabel("mm")
     axes[0][0].legend(fontsize=8)
     fig.tight_layout()
@@ -104,12 +108,14 @@ def main(argv=None) -> None:
     parser.add_argument("--figure", type=Path, default=ROOT / "docs" / "images" / "learning_curves.png")
     parser.add_argument("--append", action="store_true", help="merge into an existing --out file")
     parser.add_argument("--min-step", type=int, default=0, help="only snapshots from this step on")
+    parser.add_argument("--x", choices=("step", "poses"), default="step",
+                        help="the figure's x axis: training steps, or poses seen (step x batch size)")
     args = parser.parse_args(argv)
     result = curves(args.runs, args.hypotheses, args.min_step)
     if args.append and args.out.exists():
         result = merged(json.loads(args.out.read_text()), result)
     atomic_write(args.out, lambda tmp: Path(tmp).write_text(json.dumps(result, indent=1)))
-    figure(result, args.figure)
+    figure(result, args.figure, args.x)
     print(f"wrote {args.out} and {args.figure}")
 
 

@@ -12,7 +12,8 @@ from gfpose.data.bvh import load_bvh
 from gfpose.errors import InputError
 from gfpose.media.bvh_export import export_bvh
 from gfpose.sequences.api import complete_sequence, denoise_sequence, lift_sequence, sequence_method
-from gfpose.sequences.bvh import GFPOSE_RIG, denoise_bvh
+from gfpose.data.rigs import GFPOSE_RIG
+from gfpose.sequences.bvh import denoise_bvh
 from gfpose.sequences.commands import add_sequence_arguments, cmd_denoise_bvh, sequence_outputs
 from gfpose.sequences.damage import MocapDamage
 from gfpose.sequences.draw import draw_window

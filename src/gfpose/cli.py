@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gfpose.data.rigs import RIGS
 from gfpose.errors import InputError
 
 SAMPLER_HELP = "sampler: em (Alg. 1), pc, ode-heun, dpm2m, sde-dpm2m, sde-dpm3m"
@@ -204,7 +205,6 @@ def cmd_build_bandai(args):
 
 def cmd_build_bvh(args):
     from gfpose.data.bvh_folder import build_bvh_folder
-    from gfpose.sequences.bvh import RIGS
     summary = build_bvh_folder(args.src, RIGS[args.rig], args.output, min_motion_mm=args.min_motion_mm,
                                test_fraction=args.test_fraction)
     print(json.dumps(summary))
@@ -334,7 +334,7 @@ def build_parser() -> argparse.ArgumentParser:
     q.set_defaults(func=cmd_build_bandai)
     q = data_sub.add_parser("build-bvh", help="convert a folder of BVH takes to a pose npz for `gfpose train --data`")
     q.add_argument("src", help="folder of .bvh files (searched recursively; a file's folder is its action)")
-    q.add_argument("--rig", required=True, choices=("bandai", "cmu", "gfpose"),
+    q.add_argument("--rig", required=True, choices=tuple(RIGS),
                    help="the skeleton's joint mapping (gfpose.data.rigs; add your own there)")
     q.add_argument("-o", "--output", required=True)
     q.add_argument("--min-motion-mm", type=float, default=20.0, help="drop frames that moved less than this")

@@ -6,6 +6,10 @@ Run folder layout:
     log.jsonl           one line per logged step: step, loss, lr, seconds
     snapshots/          step_<N>.safetensors, EMA weights every train.snapshot_every steps
 Rerunning the same command after an interruption (even SIGKILL) resumes from train_state.pt.
+
+Training imports nothing beyond torch, numpy, safetensors, tqdm and matplotlib, so `PYTHONPATH=src
+python -m gfpose.cli train` runs on a machine that has PyTorch but cannot install packages; modules
+that need scipy or bvhio import them inside the functions that use them (tests/test_training_imports.py).
 """
 
 import dataclasses

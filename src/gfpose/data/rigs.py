@@ -113,3 +113,9 @@ CMU_RIG = Rig(
     unit_to_mm=25.4 / 0.45,
     up_axis="y",
 )
+
+#: The skeleton gfpose writes (gfpose.media.bvh_export): one BVH joint per H36M-17 joint, metres, Y up.
+GFPOSE_RIG = Rig(name="gfpose", joints={name: (name,) for name in H36M_JOINTS}, unit_to_mm=1000.0, up_axis="y")
+
+#: The rigs `gfpose build-bvh` and `gfpose denoise take.bvh --rig` know by name.
+RIGS = {"bandai": BANDAI_RIG, "cmu": CMU_RIG, "gfpose": GFPOSE_RIG}

@@ -37,12 +37,13 @@ import glm
 import numpy as np
 
 from gfpose.atomic import atomic_write
+from gfpose.data.rigs import GFPOSE_RIG
 from gfpose.errors import InputError
 from gfpose.geometry import bone_vectors
 from gfpose.skeleton import BODY_PARTS, H36M_JOINTS, NUM_JOINTS, PARENTS, ROOT
 from gfpose.validation import as_numbers, check_choice, check_millimetres, positive_scalar
 
-MM_PER_UNIT = 1000.0                    # file units are metres
+MM_PER_UNIT = GFPOSE_RIG.unit_to_mm     # file units are metres
 TO_BVH_AXES = {  # rotations taking a pose frame to BVH axes (Y up)
     "camera": np.diag([1.0, -1.0, -1.0]),                                # x right, y down, z forward
     "world": np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]]),  # z up

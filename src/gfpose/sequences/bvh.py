@@ -4,7 +4,7 @@ trajectory by the same temporal prior (gfpose.sequences.smoothing) with the jitt
 The model works on root-relative poses in a camera frame (x right, y down, z forward); a take's
 world poses (+z up, gfpose.data.bvh) are viewed by a level camera looking along +y for it and
 turned back afterwards. The output is gfpose's H36M-17 skeleton (gfpose.media.bvh_export), which
-GFPOSE_RIG reads back.
+gfpose.data.rigs.GFPOSE_RIG reads back.
 """
 
 from pathlib import Path
@@ -13,15 +13,11 @@ import bvhio
 import numpy as np
 
 from gfpose.data.bvh import load_bvh
-from gfpose.data.rigs import BANDAI_RIG, CMU_RIG, Rig
-from gfpose.media.bvh_export import MM_PER_UNIT, export_bvh
+from gfpose.data.rigs import RIGS
+from gfpose.media.bvh_export import export_bvh
 from gfpose.sequences.api import denoise_sequence, sequence_method
-from gfpose.skeleton import H36M_JOINTS
 from gfpose.validation import check_choice
 
-#: The skeleton gfpose writes (gfpose.media.bvh_export): one BVH joint per H36M-17 joint, metres, Y up.
-GFPOSE_RIG = Rig(name="gfpose", joints={name: (name,) for name in H36M_JOINTS}, unit_to_mm=MM_PER_UNIT, up_axis="y")
-RIGS = {"bandai": BANDAI_RIG, "cmu": CMU_RIG, "gfpose": GFPOSE_RIG}
 WORLD_TO_LEVEL_CAMERA = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])  # x, -z, y
 
 

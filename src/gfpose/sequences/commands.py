@@ -8,9 +8,9 @@
 
 from pathlib import Path
 
+from gfpose.data.rigs import RIGS
 from gfpose.errors import InputError
 from gfpose.sequences.api import complete_sequence, denoise_sequence, lift_sequence
-from gfpose.sequences.bvh import RIGS, denoise_bvh
 from gfpose.sequences.evaluate import damaged_rows, estimate_rows, evaluate_rows
 from gfpose.sequences.methods import DEFAULT_METHODS, METHODS, SequenceMethod
 from gfpose.sequences.takes import fixed_camera_views, load_takes
@@ -61,6 +61,8 @@ def cmd_denoise_bvh(args, prior) -> None:
     """`gfpose denoise take.bvh -o clean.bvh`: BVH in, BVH out (gfpose.sequences.bvh)."""
     if Path(args.output).suffix.lower() != ".bvh":
         raise InputError(f"{args.output}: a BVH input is cleaned into a BVH file; name the output *.bvh")
+    from gfpose.sequences.bvh import denoise_bvh  # bvhio only here: training needs no bvhio
+
     noise_mm = args.noise_mm or DEFAULT_NOISE_MM
     clean = denoise_bvh(prior, args.input, args.output, args.rig, noise_mm, args.sequence_method, args.seed)
     print(f"wrote {args.output} ({len(clean)} frames, jitter of {noise_mm:g} mm removed)")

@@ -2,7 +2,6 @@
 interpolation of gaps (the usual mocap clean-up), on (T, J, 3) arrays."""
 
 import numpy as np
-from scipy.signal import savgol_filter
 
 from gfpose.errors import InputError
 
@@ -16,6 +15,8 @@ def savgol_track(track: np.ndarray, window: int, polyorder: int = 2) -> np.ndarr
     window = min(window, len(track) - (len(track) % 2 == 0))
     if window <= polyorder:
         return track.copy()
+    from scipy.signal import savgol_filter  # imported here: training needs no scipy (see gfpose.train)
+
     return savgol_filter(track, window, polyorder, axis=0, mode="interp")
 
 

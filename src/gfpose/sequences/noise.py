@@ -4,7 +4,6 @@ prior N(0, I) of Alg. 1 (line 4) while neighbouring frames start close together.
 every frame the same start; rho = 0 independent starts."""
 
 import torch
-from scipy.signal import lfilter
 
 from gfpose.errors import InputError
 
@@ -12,6 +11,8 @@ from gfpose.errors import InputError
 def correlated_normal(shape, correlation: float, generator: torch.Generator | None = None) -> torch.Tensor:
     """Standard normal draws of `shape` (T, ...), on the generator's device, whose first axis is an
     AR(1) process with lag-1 correlation `correlation` in [0, 1] (0: exactly torch.randn's draws)."""
+    from scipy.signal import lfilter  # imported here: training needs no scipy (see gfpose.train)
+
     if not 0.0 <= correlation <= 1.0:
         raise InputError(f"noise correlation must be in [0, 1], got {correlation}")
     z = torch.randn(shape, generator=generator, device=generator.device if generator is not None else None)

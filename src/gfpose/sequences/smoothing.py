@@ -12,8 +12,6 @@ the banded system (diag(w) + lam D^T D) x = w y. Order d keeps polynomials of de
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.linalg import solveh_banded
-from scipy.sparse import diags
 
 from gfpose.errors import InputError
 
@@ -21,6 +19,8 @@ from gfpose.errors import InputError
 def difference_bands(frames: int, order: int) -> np.ndarray:
     """D^T D of the order-th difference over `frames` frames, in the upper banded form of
     scipy.linalg.solveh_banded: (order + 1, frames)."""
+    from scipy.sparse import diags  # imported here: training needs no scipy (see gfpose.train)
+
     coefficients = np.diff(np.eye(order + 1), n=order, axis=0)[0]
     d = diags(list(coefficients), list(range(order + 1)), shape=(frames - order, frames))
     gram = (d.T @ d).todia()
@@ -35,6 +35,8 @@ def whittaker(values: np.ndarray, weights: np.ndarray, lam: float, order: int = 
 
     Columns sharing a weight pattern are solved together. Every column needs a positive weight
     on at least `order` frames (otherwise its track is not determined)."""
+    from scipy.linalg import solveh_banded  # imported here: training needs no scipy (see gfpose.train)
+
     values, weights = np.asarray(values, dtype=np.float64), np.asarray(weights, dtype=np.float64)
     if values.ndim != 2 or values.shape != weights.shape:
         raise InputError(f"values and weights must be (T, K) of equal shape, got {values.shape} and {weights.shape}")
