@@ -54,14 +54,20 @@ def load_sampler(model: str):
     return prior.sampler_for("estimate")
 
 
+def open_test_set(label: str, spec: str, every: int):
+    """The test split of `spec` (every k-th pose); the H36M-proportions set gets H36M's bone lengths."""
+    data = open_dataset(spec, "test", every)
+    if label == H36M_PROPORTIONS:
+        data.poses_3d = set_bone_lengths(torch.as_tensor(data.poses_3d), torch.tensor(H36M_BONES_MM)).numpy()
+    return data
+
+
 def run(models: dict[str, str], test_sets: dict[str, tuple[str, int]], hypotheses: int) -> dict:
     cells = []
     for label, model in models.items():
         sampler = load_sampler(model)
         for data_label, (spec, every) in test_sets.items():
-            data = open_dataset(spec, "test", every)
-            if data_label == H36M_PROPORTIONS:
-                data.poses_3d = set_bone_lengths(torch.as_tensor(data.poses_3d), torch.tensor(H36M_BONES_MM)).numpy()
+            data = open_test_set(data_label, spec, every)
             started = time.time()
             result = evaluate(sampler, data, EvalTask("estimate", hypotheses), progress=False)
             result.update(model=label, file=model, data=data_label, spec=spec, every=every,

@@ -11,6 +11,9 @@ to the reference row on the same inputs, +- its standard error, so sampling nois
 a gap. Prints a table, or one JSON object with --json.
 
     python benchmarks/sampling.py --inputs 50 --hypotheses 200 --single-inputs 1000 [--json]
+
+--only picks rows of CONFIGS by number (the reference, row 0, always runs); --row SAMPLER:STEPS:SCHEDULE:PRECISION
+adds a setting of one's own (for a new model or machine), e.g. --only 10 --row sde-dpm3m:25:logsnr:fp32.
 """
 
 import argparse
@@ -119,6 +122,14 @@ def run(checkpoint, inputs: int, hypotheses: int, single_inputs: int, configs, d
     return rows
 
 
+def parse_row(text: str) -> tuple[str, int, str, str]:
+    """'sde-dpm3m:25:logsnr:fp32' -> a CONFIGS entry."""
+    parts = text.split(":")
+    if len(parts) != 4 or not parts[1].isdigit():
+        raise SystemExit(f"--row {text!r}: expected SAMPLER:STEPS:SCHEDULE:PRECISION, e.g. sde-dpm3m:25:logsnr:fp32")
+    return parts[0], int(parts[1]), parts[2], parts[3]
+
+
 def _diff(row, key) -> str:
     """'+0.4+-0.3': the row's paired difference to the reference, +- one standard error."""
     return f"{row[key + '_diff']:+.1f}+-{row[key + '_diff_se']:.1f}"
@@ -145,10 +156,13 @@ if __name__ == "__main__":
     parser.add_argument("--hypotheses", type=int, default=200)
     parser.add_argument("--single-inputs", type=int, default=1000, help="inputs for MPJPE with S = 1")
     parser.add_argument("--only", default=None, help="comma-separated row numbers of CONFIGS (0 is always run)")
+    parser.add_argument("--row", action="append", default=[], metavar="SAMPLER:STEPS:SCHEDULE:PRECISION",
+                        help="an extra setting after the chosen rows (repeatable)")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--progress", action="store_true", help="print each row as JSON when done")
     args = parser.parse_args()
     configs = CONFIGS if args.only is None else [CONFIGS[0]] + [CONFIGS[int(i)] for i in args.only.split(",") if i != "0"]
+    configs += [parse_row(row) for row in args.row]
     rows = run(args.checkpoint, args.inputs, args.hypotheses, args.single_inputs, configs, progress=args.progress)
     if args.json:
         print(json.dumps({"inputs": args.inputs, "hypotheses": args.hypotheses,
