@@ -104,15 +104,16 @@ def test_other_model_settings_are_refused_by_name_on_resume_and_init(tmp_path, g
 
 
 def test_init_from_carries_the_network_into_another_parametrisation(tmp_path, gaussian_poses):
-    """The weights of a noise-predicting model start an EDM run (step 0 = the loaded weights)."""
+    """The weights of a noise-predicting model start an EDM run with another dropout rate (step 0 =
+    the loaded weights)."""
     data = gaussian_poses.poseset(500)
     config = small_config("HPJ-T00", steps=2).with_overrides(["train.batch_size=32"])
     train(config, data, tmp_path / "noise", torch.device("cpu"), progress=False)
     source = load_model(tmp_path / "noise" / "model.safetensors")[0]
-    edm = config.with_overrides(["model.preconditioning=edm", "train.steps=1", "train.lr=0",
+    edm = config.with_overrides(["model.preconditioning=edm", "model.dropout=0.1", "train.steps=1", "train.lr=0",
                                  f"train.init_from={tmp_path / 'noise' / 'model.safetensors'}"])
     train(edm, data, tmp_path / "edm", torch.device("cpu"), progress=False)
     state, saved, _ = load_model(tmp_path / "edm" / "model.safetensors")
-    assert saved.model.preconditioning == "edm"
+    assert saved.model.preconditioning == "edm" and saved.model.dropout == 0.1
     for name in source:
         torch.testing.assert_close(state[name], source[name])

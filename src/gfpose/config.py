@@ -79,7 +79,8 @@ class TrainConfig:
     # bfloat16 autocast; None = where the hardware multiplies bfloat16 natively (gfpose.precision).
     bf16: bool | None = None
     # A model file whose weights start a new run (fine-tuning, e.g. a per-task model from the unified
-    # one); its model settings must equal this config's. Ignored when the run folder resumes.
+    # one); its network settings must equal this config's (preconditioning, sigma_data and dropout
+    # may differ: gfpose.train.SETTINGS_FREE_AT_INIT). Ignored when the run folder resumes.
     init_from: str = ""
 
 

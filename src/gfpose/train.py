@@ -143,11 +143,16 @@ def _resume(path: Path, config: Config, net, ema, optimizer) -> int:
     return int(state["step"])
 
 
+#: Model settings an init_from run may change: none alters the network's parameters.
+SETTINGS_FREE_AT_INIT = {"preconditioning", "sigma_data", "dropout"}
+
+
 def _initialise(path, config: Config, net) -> None:
     """Start from the weights of a model file (the EMA weights of an earlier run). The network
-    must be the same; its parametrisation may differ (the output's meaning is then relearned)."""
+    must be the same; its parametrisation may differ (the output's meaning is then relearned) and
+    so may its dropout rate."""
     state, saved, _ = load_model(path)
-    differing = _differences(saved.model, config.model) - {"preconditioning", "sigma_data"}
+    differing = _differences(saved.model, config.model) - SETTINGS_FREE_AT_INIT
     if differing:
         raise ValueError(f"init_from {path} has other model settings: {_describe(saved.model, config.model, differing)}")
     net.load_state_dict(state)
