@@ -50,9 +50,12 @@ class TrainConfig:
     """Optimisation (Sec. 5.2) and condition masking (Sec. 4.3, App. F)."""
 
     steps: int = 100_000
-    batch_size: int = 1000
+    # 250 poses a step: from scratch, 2 million poses in batches of 250 beat the same poses in
+    # batches of 1,000 by 14 mm (one hypothesis) and take 25% longer on a CPU (docs/RESULTS.md,
+    # "Recipes"); the paper's 1,000 is in configs/paper.json. The warm-up is 500,000 poses.
+    batch_size: int = 250
     lr: float = 2e-4
-    warmup_steps: int = 5000
+    warmup_steps: int = 2000
     grad_clip: float = 1.0
     ema_decay: float = 0.9999
     # "HPJ-xyz" (Sec. 5.2) or the unified aliases "U2D" / "U3D" (App. F).
