@@ -6,6 +6,7 @@ Gaussian conditional distribution given the 2D keypoints (which are x, y / 2 + 5
 """
 
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -77,6 +78,19 @@ def test_training_resumes_and_continues_the_step_count(tmp_path, gaussian_poses)
     assert load_model(tmp_path / "model.safetensors")[2] == 45
     logged = [json.loads(line)["step"] for line in (tmp_path / "log.jsonl").read_text().splitlines()]
     assert logged == [30, 45]  # the final step of each run: the second run did not start over
+
+
+def test_resume_warns_by_name_when_the_recipe_changed(tmp_path, gaussian_poses):
+    """More steps is a plain continuation; another batch size (say a default that moved) is named."""
+    data = gaussian_poses.poseset(500)
+    config = small_config("HPJ-T00", steps=2).with_overrides(["train.batch_size=32"])
+    train(config, data, tmp_path, torch.device("cpu"), progress=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        train(config.with_overrides(["train.steps=3"]), data, tmp_path, torch.device("cpu"), progress=False)
+    with pytest.warns(UserWarning, match=r"batch_size 32 there, 16 here \(--set train.batch_size=32 to match\)"):
+        train(config.with_overrides(["train.steps=4", "train.batch_size=16"]), data, tmp_path, torch.device("cpu"),
+              progress=False)
 
 
 def test_resume_matches_an_uninterrupted_run(tmp_path, gaussian_poses):

@@ -16,6 +16,7 @@ import dataclasses
 import json
 import math
 import time
+import warnings
 from pathlib import Path
 
 import torch
@@ -137,11 +138,19 @@ def _resume(path: Path, config: Config, net, ema, optimizer) -> int:
     if differing:
         raise ValueError(f"{path} was trained with other model settings: {_describe(saved.model, config.model, differing)}; "
                          "use a new --out folder or the same settings")
+    changed_recipe = _differences(saved.train, config.train) - SETTINGS_FREE_AT_RESUME
+    if changed_recipe:
+        warnings.warn(f"resuming {path} with other training settings: "
+                      f"{_describe(saved.train, config.train, changed_recipe, 'train')}", stacklevel=2)
     net.load_state_dict(state["model"])
     ema.load_state_dict(state["ema"])
     optimizer.load_state_dict(state["optimizer"])
     return int(state["step"])
 
+
+#: Training settings a resumed run may change without a warning (the others change its recipe,
+#: e.g. a default that moved since the run began: the warning names them).
+SETTINGS_FREE_AT_RESUME = {"steps", "checkpoint_every", "snapshot_every", "log_every", "init_from"}
 
 #: Model settings an init_from run may change: none alters the network's parameters.
 SETTINGS_FREE_AT_INIT = {"preconditioning", "sigma_data", "dropout"}
@@ -162,9 +171,9 @@ def _differences(saved, wanted) -> set[str]:
     return {f.name for f in dataclasses.fields(saved) if getattr(saved, f.name) != getattr(wanted, f.name)}
 
 
-def _describe(saved, wanted, names) -> str:
+def _describe(saved, wanted, names, section: str = "model") -> str:
     return ", ".join(f"{n} {getattr(saved, n)!r} there, {getattr(wanted, n)!r} here "
-                     f"(--set model.{n}={json.dumps(getattr(saved, n))} to match)" for n in sorted(names))
+                     f"(--set {section}.{n}={json.dumps(getattr(saved, n))} to match)" for n in sorted(names))
 
 
 def _log(out_dir: Path, **record) -> None:
