@@ -14,7 +14,8 @@ import torch
 
 from gfpose import PosePrior
 from gfpose.checkpoint import load_model
-from gfpose.train import STATE_FILE, train
+from gfpose.config import TrainConfig
+from gfpose.train import STATE_FILE, learning_rate, train
 from gfpose.checkpoint import load_train_state
 from conftest import small_config
 
@@ -91,6 +92,29 @@ def test_resume_warns_by_name_when_the_recipe_changed(tmp_path, gaussian_poses):
     with pytest.warns(UserWarning, match=r"batch_size 32 there, 16 here \(--set train.batch_size=32 to match\)"):
         train(config.with_overrides(["train.steps=4", "train.batch_size=16"]), data, tmp_path, torch.device("cpu"),
               progress=False)
+
+
+def test_learning_rate_warms_up_holds_and_decays_to_zero():
+    schedule = TrainConfig(lr=1e-3, warmup_steps=4, steps=20, decay_steps=5)
+    # Warm-up (step + 1) / 4, constant until step 15, then (20 - step) / 5 of the lr.
+    expected = {0: 0.25e-3, 3: 1e-3, 10: 1e-3, 15: 1e-3, 16: 0.8e-3, 19: 0.2e-3, 20: 0.0}
+    assert {s: learning_rate(schedule, s) for s in expected} == pytest.approx(expected)
+    assert learning_rate(TrainConfig(lr=1e-3, warmup_steps=4, steps=20), 19) == 1e-3
+
+
+def test_a_constant_run_is_cooled_down_by_resuming_it_with_decay_steps(tmp_path, gaussian_poses):
+    data = gaussian_poses.poseset(500)
+    config = small_config("HPJ-T00", steps=6).with_overrides(["train.batch_size=32", "train.log_every=1",
+                                                               "train.warmup_steps=1", "train.lr=1e-3"])
+    train(config, data, tmp_path, torch.device("cpu"), progress=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        train(config.with_overrides(["train.steps=10", "train.decay_steps=4"]), data, tmp_path,
+              torch.device("cpu"), progress=False)
+    lrs = [json.loads(line)["lr"] for line in (tmp_path / "log.jsonl").read_text().splitlines()]
+    # A line per step, with the lr that step used: 0-based steps 6..9 decay as (10 - step) / 4.
+    assert lrs[:6] == pytest.approx([1e-3] * 6)
+    assert lrs[6:] == pytest.approx([1e-3, 0.75e-3, 0.5e-3, 0.25e-3])
 
 
 def test_resume_matches_an_uninterrupted_run(tmp_path, gaussian_poses):

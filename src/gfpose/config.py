@@ -56,6 +56,10 @@ class TrainConfig:
     batch_size: int = 250
     lr: float = 2e-4
     warmup_steps: int = 2000
+    # The last decay_steps of `steps` lower the lr linearly to 0 (a warm-up / stable / decay
+    # schedule): a constant-lr run can be copied at any checkpoint and cooled down by resuming the
+    # copy with steps = its step + decay_steps. 0 = constant after the warm-up (the paper's).
+    decay_steps: int = 0
     grad_clip: float = 1.0
     ema_decay: float = 0.9999
     # "HPJ-xyz" (Sec. 5.2) or the unified aliases "U2D" / "U3D" (App. F).

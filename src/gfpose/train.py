@@ -26,7 +26,7 @@ from tqdm import tqdm
 
 from gfpose.batches import PoseBatches
 from gfpose.checkpoint import load_model, load_train_state, save_model, save_train_state
-from gfpose.config import Config
+from gfpose.config import Config, TrainConfig
 from gfpose.network import ScoreNet
 from gfpose.parametrisation import ScoreModel
 from gfpose.precision import native_bf16
@@ -98,7 +98,7 @@ def train(config: Config, data, out_dir, device: torch.device, progress: bool = 
 
 
 class TrainingStep:
-    """One optimisation step (Sec. 5.2): linear warm-up of the learning rate, the loss of Eq. 10
+    """One optimisation step (Sec. 5.2): the learning rate of the step (learning_rate), the loss of Eq. 10
     (in bfloat16 autocast where TrainConfig.bf16 asks, or where the hardware has it natively when
     it is None), gradient clipping, Adam, EMA. Returns the loss tensor without synchronising."""
 
@@ -110,7 +110,7 @@ class TrainingStep:
 
     def __call__(self, batch, step: int) -> torch.Tensor:
         for group in self.optimizer.param_groups:
-            group["lr"] = self.train.lr * min(1.0, (step + 1) / max(self.train.warmup_steps, 1))
+            group["lr"] = learning_rate(self.train, step)
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
             loss = self.score_model.loss(batch.x0, batch.cond, batch.t, batch.z, batch.t_index)
         self.optimizer.zero_grad(set_to_none=True)
@@ -119,6 +119,14 @@ class TrainingStep:
         self.optimizer.step()
         self.ema.update_parameters(self.net)
         return loss.detach()
+
+
+def learning_rate(train: TrainConfig, step: int) -> float:
+    """The lr of step `step` (0-based): linear warm-up over warmup_steps, constant, then a linear
+    decay to 0 over the last decay_steps of train.steps."""
+    warmup = min(1.0, (step + 1) / max(train.warmup_steps, 1))
+    decay = 1.0 if train.decay_steps <= 0 else min(1.0, (train.steps - step) / train.decay_steps)
+    return train.lr * min(warmup, max(decay, 0.0))
 
 
 def save_checkpoint(out_dir: Path, config: Config, net, ema, optimizer, step: int) -> None:
@@ -150,7 +158,7 @@ def _resume(path: Path, config: Config, net, ema, optimizer) -> int:
 
 #: Training settings a resumed run may change without a warning (the others change its recipe,
 #: e.g. a default that moved since the run began: the warning names them).
-SETTINGS_FREE_AT_RESUME = {"steps", "checkpoint_every", "snapshot_every", "log_every", "init_from"}
+SETTINGS_FREE_AT_RESUME = {"steps", "decay_steps", "checkpoint_every", "snapshot_every", "log_every", "init_from"}
 
 #: Model settings an init_from run may change: none alters the network's parameters.
 SETTINGS_FREE_AT_INIT = {"preconditioning", "sigma_data", "dropout"}
