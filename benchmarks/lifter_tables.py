@@ -7,9 +7,14 @@ data pipeline (virtual cameras each step), no score matching.
 
 P(GT) and P(DT) are score models trained on clean and on detector-like 2D (`train.noise_2d_sigma`);
 every model is tested on the same four kinds of 2D: clean (GT), detector-like (DT: 5 px jitter and
-2% outliers), and each with extra N(0, 25 px^2) noise. P draws one hypothesis (S = 1), as in the paper.
+2% outliers), and each with extra N(0, 25 px^2) noise. P draws one hypothesis (S = 1), as in the paper,
+and P(GT) also the mean of MEAN_OF hypotheses (the posterior mean's error, what D regresses).
+
+D depends only on the bundled data, its steps and seed, not on P: `--lifters-from` reuses the D rows
+of an earlier result with the same inputs and steps, so the twin stands beside every new P.
 
     python benchmarks/lifter_tables.py --table 4 --steps 3000 --every 64 --p-gt MODEL --p-dt MODEL
+    python benchmarks/lifter_tables.py --table 4 --steps 2500 --every 64 --lifters-from docs/results/lifter_t4.json
     python benchmarks/lifter_tables.py --table 8 --steps 1500 --every 64
 """
 
@@ -39,6 +44,7 @@ from gfpose.prior import PosePrior
 from gfpose.tasks import estimate_request
 
 RESULTS = Path(__file__).resolve().parent.parent / "docs" / "results"
+MEAN_OF = 50
 
 
 class Lifter(nn.Module):
@@ -95,9 +101,10 @@ def lifter_mpjpe(lifter: Lifter, inputs, keypoints, data_scale: float) -> float:
     return action_mpjpe(root_center(prediction), inputs)
 
 
-def prior_mpjpe(prior: PosePrior, inputs, keypoints) -> float:
-    """One hypothesis per input (S = 1)."""
-    return action_mpjpe(prior.sampler_for("estimate").run(estimate_request(keypoints, inputs.image_size))[:, 0], inputs)
+def prior_mpjpe(prior: PosePrior, inputs, keypoints, mean_of: int = 1) -> float:
+    """One hypothesis per input (S = 1), or the mean pose of `mean_of` hypotheses."""
+    request = estimate_request(keypoints, inputs.image_size, hypotheses=mean_of)
+    return action_mpjpe(prior.sampler_for("estimate").run(request).mean(dim=1), inputs)
 
 
 def camera_poses_as_world(poses_cam: np.ndarray) -> np.ndarray:
@@ -111,13 +118,17 @@ def as_poseset(poses: np.ndarray, label: str) -> PoseSet:
                    frame=np.arange(n), split=np.full(n, "train"))
 
 
-def table_4(priors: dict, train, test, steps) -> dict:
+def table_4(priors: dict, train, test, steps, lifter_rows: dict | None = None) -> dict:
     inputs = eval_inputs(test)
     keypoints = test_keypoints(inputs)
     data_scale = next(iter(priors.values())).config.model.data_scale
     rows = {}
     for name, prior in priors.items():
         rows[f"P ({name})"] = {column: prior_mpjpe(prior, inputs, kp) for column, kp in keypoints.items()}
+    rows[f"P (GT), mean of {MEAN_OF}"] = {column: prior_mpjpe(priors["GT"], inputs, kp, MEAN_OF)
+                                          for column, kp in keypoints.items()}
+    if lifter_rows:
+        return rows | lifter_rows
     for name, train_noise in (("GT", 0.0), ("DT", 5.0)):
         lifter = train_lifter(train, steps, noise_2d=train_noise)
         rows[f"D ({name})"] = {column: lifter_mpjpe(lifter, inputs, kp, data_scale) for column, kp in keypoints.items()}
@@ -143,6 +154,19 @@ def table_8(prior, train, test, steps, real_small: int, generated: int) -> dict:
     return rows
 
 
+def reused_lifters(path: Path, every: int, steps: int, inputs: int) -> dict:
+    """The D rows and command of an earlier Table 4 result, refused unless it tested the same inputs
+    with lifters of the same length."""
+    earlier = json.loads(path.read_text())
+    found = {"table": earlier.get("table"), "every": earlier.get("every"), "steps": earlier.get("steps"),
+             "inputs": earlier.get("inputs")}
+    if found != {"table": 4, "every": every, "steps": steps, "inputs": inputs}:
+        raise SystemExit(f"{path}: its lifters were tested on {found}, not table 4, every {every}, steps {steps}, "
+                         f"{inputs} inputs; rerun without --lifters-from to train them")
+    return {"rows": {name: row for name, row in earlier["rows"].items() if name.startswith("D (")},
+            "command": earlier.get("lifters_from", earlier["command"])}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--table", type=int, choices=[4, 8], required=True)
@@ -150,6 +174,8 @@ def main():
     parser.add_argument("--every", type=int, default=64)
     parser.add_argument("--p-gt", default=None, help="score model trained on clean 2D (default: the shipped model)")
     parser.add_argument("--p-dt", default=None, help="score model trained on detector-like 2D (Table 4)")
+    parser.add_argument("--lifters-from", type=Path, default=None,
+                        help="an earlier Table 4 JSON whose D rows (same --every and --steps) are reused")
     parser.add_argument("--real-small", type=int, default=2438)
     parser.add_argument("--generated", type=int, default=177200)
     args = parser.parse_args()
@@ -157,15 +183,18 @@ def main():
     data = load_bundled()
     train, test = data.select_split("train"), data.select_split("test").every(args.every)
     started = time.time()
+    reused = reused_lifters(args.lifters_from, args.every, args.steps, len(test)) if args.lifters_from else None
     if args.table == 4:
         priors = {"GT": prior} | ({"DT": PosePrior.load(args.p_dt)} if args.p_dt else {})
-        rows = table_4(priors, train, test, args.steps)
+        rows = table_4(priors, train, test, args.steps, reused and reused["rows"])
     else:
         rows = table_8(prior, train, test, args.steps, args.real_small, args.generated)
     command = " ".join(["python benchmarks/lifter_tables.py"] + sys.argv[1:])
     result = {"table": args.table, "rows": rows, "inputs": len(test), "every": args.every, "steps": args.steps,
               "sampler": vars(prior.sampler.settings), "hardware": hardware.describe(),
               "seconds": round(time.time() - started, 1), "command": command}
+    if reused:
+        result["lifters_from"] = reused["command"]
     text = json.dumps(result, indent=1)
     atomic_write(RESULTS / f"lifter_t{args.table}.json", lambda tmp: Path(tmp).write_text(text))
     print(text)

@@ -130,7 +130,7 @@ def render_sampling(path: Path) -> str:
 
 
 LIFTER_TABLES = {
-    4: ("Table 4: score model (P, one hypothesis) vs deterministic lifter with the same backbone (D), "
+    4: ("Table 4: score model (P, one hypothesis; and the mean of 50) vs deterministic lifter with the same backbone (D), "
         "MPJPE P1 (mm)", "Paper (H3.6M; columns GT, DT, GT+N(0,25), DT+N(0,25)): P(GT) 35.6, 55.7, 72.2, 81.2; "
         "D(GT) 41.9, 61.6, 77.9, 89.2; P(DT) 38.9, 51.0, 61.1, 69.0; D(DT) 46.9, 57.0, 64.4, 72.1"),
     8: ("Table 8: generated poses as training data for a deterministic lifter, MPJPE P1 (mm) on GT 2D",
@@ -158,9 +158,10 @@ def render_lifter_table(path: Path) -> str:
     lines = ["| model | " + " | ".join(columns) + " |", "|" + "---|" * (len(columns) + 1)]
     lines += [f"| {name} | " + " | ".join(f"{row[c]:.1f}" for c in columns) + " |" for name, row in result["rows"].items()]
     s = result["sampler"]
+    reused = f" (D rows from `{result['lifters_from']}`)" if "lifters_from" in result else ""
     return (f"### {title}\n\n{result['inputs']} inputs (bundled test split, every {result['every']}th pose of each take); lifters "
             f"trained {result['steps']} steps each; P sampled with {s['name']} x {s['steps']} steps; "
-            f"{result['hardware']}; wall time {result['seconds']:.0f} s.\n\n`{result['command']}`\n\n"
+            f"{result['hardware']}; wall time {result['seconds']:.0f} s.\n\n`{result['command']}`{reused}\n\n"
             + "\n".join(lines) + f"\n\n{paper}\n")
 
 
