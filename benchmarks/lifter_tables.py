@@ -3,7 +3,8 @@ and generated poses as training data for a deterministic lifter.
 
 D is the ScoreNet backbone with the noisy-pose input held at zero and t fixed, trained by mean
 squared error from the 2D condition to the root-relative 3D pose: the same network, the same
-data pipeline (virtual cameras each step), no score matching.
+data pipeline (virtual cameras each step), no score matching; bfloat16 autocast where the CPU has it
+natively (gfpose.precision), else float32.
 
 P(GT) and P(DT) are score models trained on clean and on detector-like 2D (`train.noise_2d_sigma`);
 every model is tested on the same four kinds of 2D: clean (GT), detector-like (DT: 5 px jitter and
@@ -40,6 +41,7 @@ from gfpose.evaluate import eval_inputs
 from gfpose.geometry import root_center
 from gfpose.metrics import mpjpe, per_action_table
 from gfpose.network import ScoreNet
+from gfpose.precision import native_bf16
 from gfpose.prior import PosePrior
 from gfpose.tasks import estimate_request
 
@@ -69,7 +71,7 @@ def train_lifter(poses: PoseSet, steps: int, noise_2d: float = 0.0, seed: int = 
     lifter.train()
     for step in range(steps):
         batch = batches.batch(step)
-        with torch.autocast("cpu", dtype=torch.bfloat16):
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=native_bf16(torch.device("cpu"))):
             prediction = lifter(batch.cond)
         loss = (prediction.float() - batch.x0).pow(2).sum(dim=(1, 2)).mean()
         optimizer.zero_grad(set_to_none=True)
