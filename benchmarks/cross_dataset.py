@@ -48,10 +48,11 @@ COLUMNS = ("P1 min S=1", "P1 min S={S}", "P2 min S=1", "P2 min S={S}", "P1 of me
 PER_ACTION = ("P1 min S=1", "P1 min S={S}", "bone error S=1")
 
 
-def load_sampler(model: str):
-    """The estimation Sampler of 'shipped' (PosePrior.pretrained) or of a model file."""
+def load_sampler(model: str, steps: int | None = None):
+    """The estimation Sampler of 'shipped' (PosePrior.pretrained) or of a model file; `steps`
+    overrides the default sampler's step count."""
     prior = PosePrior.pretrained() if model == "shipped" else PosePrior.load(model)
-    return prior.sampler_for("estimate")
+    return (prior.with_sampler(steps=steps) if steps else prior).sampler_for("estimate")
 
 
 def open_test_set(label: str, spec: str, every: int):
@@ -62,10 +63,11 @@ def open_test_set(label: str, spec: str, every: int):
     return data
 
 
-def run(models: dict[str, str], test_sets: dict[str, tuple[str, int]], hypotheses: int) -> dict:
+def run(models: dict[str, str], test_sets: dict[str, tuple[str, int]], hypotheses: int,
+        steps: int | None = None) -> dict:
     cells = []
     for label, model in models.items():
-        sampler = load_sampler(model)
+        sampler = load_sampler(model, steps)
         for data_label, (spec, every) in test_sets.items():
             data = open_test_set(data_label, spec, every)
             started = time.time()
@@ -86,10 +88,10 @@ def columns(hypotheses: int, names=COLUMNS) -> list[str]:
 def render(result: dict) -> str:
     """Markdown: one row per (model, data) with the averages over actions, then per-action blocks."""
     wanted = columns(result["hypotheses"])
-    lines = ["| model | data | inputs | " + " | ".join(wanted) + " |", "|" + "---|" * (len(wanted) + 3)]
+    lines = ["| model | data | inputs | sampler steps | " + " | ".join(wanted) + " |", "|" + "---|" * (len(wanted) + 4)]
     for cell in result["cells"]:
         values = " | ".join(f"{cell['table'][c]['Avg']:.1f}" for c in wanted)
-        lines.append(f"| {cell['model']} | {cell['data']} | {cell['count']} | {values} |")
+        lines.append(f"| {cell['model']} | {cell['data']} | {cell['count']} | {cell['sampler']['steps']} | {values} |")
     commands = "\n".join(f"    {command}" for command in result["commands"])
     parts = [f"{result['hardware']}; made by\n\n{commands}\n", "\n".join(lines) + "\n"]
     for data in dict.fromkeys(cell["data"] for cell in result["cells"]):
@@ -109,6 +111,7 @@ def main(argv=None) -> None:
     parser.add_argument("--every", type=int, default=1, help="every k-th pose of the --data sets")
     parser.add_argument("--sets", default=",".join(TEST_SETS), help=f"built-in test sets to use, of: {', '.join(TEST_SETS)}")
     parser.add_argument("--hypotheses", type=int, default=200)
+    parser.add_argument("--steps", type=int, default=None, help="sampler steps (default: the default sampler's)")
     parser.add_argument("--out", default=str(ROOT / "docs" / "results" / "cross_dataset.json"))
     parser.add_argument("--render", default=None, help="print the Markdown of a result JSON and stop")
     parser.add_argument("--append", action="store_true", help="add the new cells to those of --out (same S)")
@@ -125,7 +128,7 @@ def main(argv=None) -> None:
             parser.error(f"--data {item!r}: expected LABEL=SPEC")
         test_sets[label] = (spec, args.every)
     models = dict(item.partition("=")[::2] if "=" in item else (item, item) for item in args.model or ["shipped"])
-    result = run(models, test_sets, args.hypotheses)
+    result = run(models, test_sets, args.hypotheses, args.steps)
     if args.append and Path(args.out).exists():
         previous = json.loads(Path(args.out).read_text())
         if previous["hypotheses"] != args.hypotheses:

@@ -14,7 +14,7 @@ import torch
 
 from gfpose import PosePrior
 from gfpose.checkpoint import load_model
-from gfpose.config import TrainConfig
+from gfpose.config import NAMED_CONFIGS, Config, TrainConfig
 from gfpose.train import STATE_FILE, learning_rate, train
 from gfpose.checkpoint import load_train_state
 from conftest import small_config
@@ -100,6 +100,16 @@ def test_learning_rate_warms_up_holds_and_decays_to_zero():
     expected = {0: 0.25e-3, 3: 1e-3, 10: 1e-3, 15: 1e-3, 16: 0.8e-3, 19: 0.2e-3, 20: 0.0}
     assert {s: learning_rate(schedule, s) for s in expected} == pytest.approx(expected)
     assert learning_rate(TrainConfig(lr=1e-3, warmup_steps=4, steps=20), 19) == 1e-3
+
+
+@pytest.mark.parametrize("name", NAMED_CONFIGS)
+def test_shipped_configs_reach_their_lr_and_end_as_documented(name):
+    train = Config.from_json_file(name).train
+    assert train.warmup_steps + train.decay_steps <= train.steps
+    assert learning_rate(train, train.warmup_steps - 1) == pytest.approx(train.lr)
+    # The last step runs at 1 / decay_steps of the lr when the run decays, at the full lr otherwise.
+    last = train.lr / train.decay_steps if train.decay_steps else train.lr
+    assert learning_rate(train, train.steps - 1) == pytest.approx(last)
 
 
 def test_a_constant_run_is_cooled_down_by_resuming_it_with_decay_steps(tmp_path, gaussian_poses):

@@ -253,7 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", default="bundled", help=DATA_HELP)
     p.add_argument("--keypoints-2d", default=None, help="VideoPose3D 2D file for Human3.6M")
     p.add_argument("--out", required=True)
-    p.add_argument("--config", default=None, help="JSON file with 'model' and 'train' sections, or a shipped one: paper, gpu")
+    p.add_argument("--config", default=None, help="JSON file with 'model' and 'train' sections, or a shipped one: paper, gpu, quick")
     p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE")
     p.add_argument("--steps", type=int, default=None)
     p.add_argument("--device", default="auto")

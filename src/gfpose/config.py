@@ -9,8 +9,10 @@ from pathlib import Path
 # Shipped configs (src/gfpose/configs): 'paper' is the paper's estimation recipe at its public code's
 # length (HPJ-010, noise prediction, dropout 0.25, 950,000 steps of 1,000 poses); 'gpu' sees as many
 # poses with the default EDM preconditioning and dropout 0.1 in 118,750 steps of 8,000 (learning
-# rate x sqrt(8) / 1.4 for Adam's larger batch, warm-up and EMA horizon scaled by 1/8 in steps).
-NAMED_CONFIGS = ("paper", "gpu")
+# rate x sqrt(8) / 1.4 for Adam's larger batch, warm-up and EMA horizon scaled by 1/8 in steps);
+# 'quick' is an estimation model from scratch in about 25 minutes on one CPU core (3,800 steps of 250,
+# lr 6e-4 after a 300-step warm-up, its second half decayed to 0: docs/RESULTS.md, Recipes).
+NAMED_CONFIGS = ("paper", "gpu", "quick")
 # Model keys added after models were first saved, with the meaning files without them have.
 SAVED_BEFORE_KEY_EXISTED = {"preconditioning": "noise"}
 
