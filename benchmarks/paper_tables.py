@@ -171,7 +171,8 @@ def render(results_dir: Path = RESULTS) -> str:
     if (results_dir / "network_size.json").exists():
         parts.append(render_network_size(results_dir / "network_size.json"))
     parts += [render_lifter_table(path) for path in sorted(results_dir.glob("lifter_t*.json"))]
-    for path in sorted(results_dir.glob("t*.json"), key=lambda p: int(p.stem[1:])):
+    tables = [path for path in results_dir.glob("t*.json") if path.stem[1:].isdigit()]  # not training_speed.json
+    for path in sorted(tables, key=lambda p: int(p.stem[1:])):
         table = json.loads(path.read_text())
         total = sum(r["wall_seconds"] for r in table["rows"])
         s = table["sampler"]
