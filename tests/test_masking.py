@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from gfpose.masking import MaskStrategy, part_mask, sample_condition_is_3d, sample_keep_mask
+from gfpose.masking import MaskStrategy, gaps_are_whole_parts, part_mask, sample_condition_is_3d, sample_keep_mask
 from gfpose.skeleton import BODY_PARTS
 
 
@@ -63,3 +63,15 @@ def test_part_mask():
     assert part_mask("r_leg", "l_arm").nonzero().flatten().tolist() == [1, 2, 3, 11, 12, 13]
     with pytest.raises(ValueError, match="body part"):
         part_mask("tail")
+
+
+@pytest.mark.parametrize("hidden, whole", [
+    ((), True), ((1, 2, 3), True), ((1, 2, 3, 11, 12, 13), True), ((0, 7, 8, 9, 10), True),
+    ((16,), False), ((0,), False), ((1, 2, 3, 16), False), (tuple(range(17)), False),
+])
+def test_gaps_are_whole_parts(hidden, whole):
+    """Whole parts (right leg, right leg + left arm, the torso) or nothing hidden: True; a single
+    joint, a cut part or everything hidden: False."""
+    keep = torch.ones(2, 17, dtype=torch.bool)
+    keep[1, list(hidden)] = False
+    assert gaps_are_whole_parts(keep).tolist() == [True, whole]

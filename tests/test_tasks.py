@@ -10,11 +10,14 @@ import torch
 from gfpose import PosePrior, metrics
 from gfpose.conditions import Condition
 from gfpose.data.bandai import load_bundled
+from gfpose.errors import InputError
 from gfpose.evaluate import EvalTask, eval_inputs, evaluate
 from gfpose.parametrisation import ScoreModel
 from gfpose.perturbations import MissingJoints, PoseNoise
 from gfpose.precision import CompiledWithFallback, prepare_network, resolve_precision
+from gfpose.routing import RoutedSampler
 from gfpose.sde import SubVPSDE
+from gfpose.tasks import Sampler
 
 FAST = dict(name="sde-dpm3m", steps=8, schedule="quadratic", precision="fp32")
 
@@ -126,16 +129,30 @@ def test_shipped_model_is_trained():
     assert best_p1(hyps, inputs.poses) < 110.0
 
 
-def test_estimation_model_serves_estimate_and_2d_completion(unconditional_model, conditional_model, poseset):
-    """With an estimation model loaded beside the unified one, estimate and 2D completion draw from
-    it (the same poses as the estimation model alone) and the other tasks from the unified model."""
+def test_estimation_model_serves_the_2d_inputs_it_was_trained_for(unconditional_model, conditional_model, poseset):
+    """With an estimation model loaded beside the unified one, 2D inputs with whole parts missing at
+    most draw from it (the same poses as the estimation model alone), 2D inputs with a cut part (one
+    wrist) and the other tasks from the unified model, row by row within one batch."""
     both = PosePrior.load(unconditional_model, device="cpu", estimation=conditional_model, **FAST)
     alone = PosePrior.load(conditional_model, device="cpu", **FAST)
     unified = PosePrior.load(unconditional_model, device="cpu", **FAST)
-    keypoints = eval_inputs(poseset).keypoints.numpy()[:4]
+    keypoints = eval_inputs(poseset).keypoints.numpy()[:6]
     np.testing.assert_array_equal(both.estimate(keypoints, num_hypotheses=2, seed=1),
                                   alone.estimate(keypoints, num_hypotheses=2, seed=1))
-    np.testing.assert_array_equal(both.with_sampler(steps=4).complete(keypoints, seed=2),
-                                  alone.with_sampler(steps=4).complete(keypoints, seed=2))
+    partial = keypoints.copy()
+    partial[2:4, [1, 2, 3]] = np.nan  # the right leg: still the estimation model's
+    partial[4:, 16] = np.nan  # the right wrist: the unified model's
+    mixed = both.with_sampler(steps=4).complete(partial, num_hypotheses=2, seed=2)
+    np.testing.assert_allclose(mixed[:4], alone.with_sampler(steps=4).complete(partial, num_hypotheses=2, seed=2)[:4],
+                               atol=1e-3)
+    np.testing.assert_allclose(mixed[4:], unified.with_sampler(steps=4).complete(partial, num_hypotheses=2, seed=2)[4:],
+                               atol=1e-3)
     np.testing.assert_array_equal(both.generate(3, seed=3), unified.generate(3, seed=3))
-    assert both.sampler_for("denoise") is both.sampler and both.sampler_for("complete-2d") is both.estimation_sampler
+    assert both.sampler_for("denoise") is both.sampler and both.sampler_for("complete-2d") is both.sampler_2d
+
+
+def test_models_with_different_sdes_are_not_routed_together(conditional_model):
+    estimation = PosePrior.load(conditional_model, device="cpu").sampler
+    other = Sampler(estimation.net, SubVPSDE(0.1, 10.0), estimation.data_scale)
+    with pytest.raises(InputError, match="SDE"):
+        RoutedSampler(estimation, other)

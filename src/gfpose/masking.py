@@ -65,3 +65,12 @@ def part_mask(*parts: str) -> torch.Tensor:
             raise ValueError(f"unknown body part {part!r}; expected one of {', '.join(BODY_PARTS)}")
         mask[list(BODY_PARTS[part])] = True
     return mask
+
+
+def gaps_are_whole_parts(keep: torch.Tensor) -> torch.Tensor:
+    """(B, J) keep -> (B,) bool: True where some joint is kept and every body part is kept or hidden
+    whole (the only gaps HPJ-010 trains on), False where a part is cut or nothing is kept."""
+    part_of_joint = _PART_OF_JOINT.to(keep.device)
+    kept = torch.zeros(keep.shape[0], len(BODY_PARTS), device=keep.device).index_add_(1, part_of_joint, keep.float())
+    sizes = torch.bincount(part_of_joint, minlength=len(BODY_PARTS)).to(kept)
+    return ((kept == 0) | (kept == sizes)).all(dim=1) & keep.any(dim=1)

@@ -15,6 +15,7 @@ from gfpose.checkpoint import load_model
 from gfpose.data.cameras import IMAGE_SIZE
 from gfpose.errors import InputError
 from gfpose.network import ScoreNet
+from gfpose.routing import RoutedSampler
 from gfpose.runtime import resolve_device
 from gfpose.sde import SubVPSDE
 from gfpose.skeleton import NUM_JOINTS
@@ -38,12 +39,14 @@ class PosePrior:
     """Trained GFPose score models with their sampler; see the task methods.
 
     One unified model serves every task; an optional second model trained for estimation (the
-    paper's practice, Sec. 5.2: HPJ-010 for 2D -> 3D) then serves estimate and 2D completion.
+    paper's practice, Sec. 5.2: HPJ-010 for 2D -> 3D) then draws the 2D inputs it was trained for,
+    those with whole body parts missing at most, and the unified model the others (gfpose.routing).
     """
 
     def __init__(self, sampler: Sampler, estimation_sampler: Sampler | None = None):
         self.sampler = sampler
-        self.estimation_sampler = estimation_sampler or sampler
+        self.estimation_sampler = estimation_sampler
+        self.sampler_2d = sampler if estimation_sampler is None else RoutedSampler(estimation_sampler, sampler)
 
     @property
     def device(self) -> torch.device:
@@ -71,7 +74,7 @@ class PosePrior:
 
     def sampler_for(self, task: str) -> Sampler:
         """The Sampler of the model that serves `task` (a gfpose.evaluate task name)."""
-        return self.estimation_sampler if task in ("estimate", "complete-2d") else self.sampler
+        return self.sampler_2d if task in ("estimate", "complete-2d") else self.sampler
 
     def to(self, device) -> "PosePrior":
         """The same models on another device (e.g. one rank's GPU under torchrun)."""
@@ -83,7 +86,7 @@ class PosePrior:
         return self._with(lambda sampler: sampler.with_settings(**changes))
 
     def _with(self, change) -> "PosePrior":
-        estimation = None if self.estimation_sampler is self.sampler else change(self.estimation_sampler)
+        estimation = None if self.estimation_sampler is None else change(self.estimation_sampler)
         return PosePrior(change(self.sampler), estimation)
 
     def estimate(self, keypoints_2d, image_size=IMAGE_SIZE, num_hypotheses: int = 1,
@@ -92,7 +95,7 @@ class PosePrior:
         keypoints, size = check_2d_input(keypoints_2d, image_size, confidence)
         request = estimate_request(torch.from_numpy(keypoints), torch.from_numpy(size),
                                    check_count(num_hypotheses, "num_hypotheses"))
-        return self.estimation_sampler.run(request, check_seed(seed)).numpy()
+        return self.sampler_2d.run(request, check_seed(seed)).numpy()
 
     def complete(self, pose, image_size=IMAGE_SIZE, num_hypotheses: int = 1, mode: str = "both",
                  seed: int = 0) -> np.ndarray:
