@@ -28,15 +28,7 @@ class RoutedScoreModel:
         self.estimation, self.unified, self.sde = estimation, unified, unified.sde
 
     def score(self, x: torch.Tensor, t: torch.Tensor, cond: Condition) -> torch.Tensor:
-        t = torch.as_tensor(t, device=x.device, dtype=torch.float32).reshape(-1)
-        to_estimation = routes_to_estimation(cond)
-        if to_estimation.all() or not to_estimation.any():
-            model = self.estimation if to_estimation.all() else self.unified
-            return model.score(x, t, cond)
-        out = torch.empty_like(x)
-        for model, rows in ((self.estimation, to_estimation), (self.unified, ~to_estimation)):
-            out[rows] = model.score(x[rows], t if len(t) == 1 else t[rows], cond[rows])
-        return out
+        return self.score_fn(cond)(x, t)
 
     def denoised(self, x: torch.Tensor, t: torch.Tensor, cond: Condition) -> torch.Tensor:
         """The posterior mean E[x(0) | x(t) = x, c] (Tweedie) from the routed score."""
@@ -44,7 +36,20 @@ class RoutedScoreModel:
         return self.sde.denoised_from_score(x, t, self.score(x, t, cond))
 
     def score_fn(self, cond: Condition):
-        return lambda x, t: self.score(x, t, cond)
+        """s(x, t) for the samplers, the condition bound and its rows routed once."""
+        to_estimation = routes_to_estimation(cond)
+        if to_estimation.all() or not to_estimation.any():
+            return (self.estimation if to_estimation.all() else self.unified).score_fn(cond)
+        shares = [(model, rows, cond[rows]) for model, rows in ((self.estimation, to_estimation),
+                                                                 (self.unified, ~to_estimation))]
+
+        def score(x, t):
+            t = torch.as_tensor(t, device=x.device, dtype=torch.float32).reshape(-1)
+            out = torch.empty_like(x)
+            for model, rows, share in shares:
+                out[rows] = model.score(x[rows], t if len(t) == 1 else t[rows], share)
+            return out
+        return score
 
 
 class RoutedSampler(Sampler):
