@@ -5,6 +5,7 @@ Each table is a list of rows; each row is one `gfpose.evaluate.evaluate` call, t
 rendered from every JSON file present, so no number is typed by hand.
 
     python benchmarks/paper_tables.py --tables t1,t2,t5,t6,t7,t15 --every 64 [--checkpoint MODEL]
+    python benchmarks/paper_tables.py --tables t5 --rows 1,2 --every 256   # after a change that touches rows 1-2
     python benchmarks/paper_tables.py --render-only
 
 The rendered tables replace the block between the markers in docs/RESULTS.md.
@@ -88,11 +89,20 @@ def dataset(name: str, every: int):
     return data.every(every) if every > 1 else data
 
 
-def run_table(prior, table_id: str, every: int, checkpoint: str) -> dict:
+def run_table(prior, table_id: str, every: int, checkpoint: str, only_rows=None) -> dict:
+    """Every row of a table, or with only_rows (1-based numbers) those rows, the others kept from
+    the table's JSON (which must have the same inputs)."""
     title, data_name, rows, columns, paper = TABLES[table_id]
     data = dataset(data_name, every)
+    previous = json.loads((RESULTS / f"{table_id}.json").read_text()) if only_rows else None
+    if previous is not None and (previous["every"], previous["inputs"]) != (every, len(data)):
+        raise SystemExit(f"--rows: {table_id}.json has every {previous['every']} ({previous['inputs']} inputs), not "
+                         f"--every {every}; rerun the whole table")
     results = []
-    for label, kwargs in rows:
+    for number, (label, kwargs) in enumerate(rows, start=1):
+        if only_rows and number not in only_rows:
+            results.append(previous["rows"][number - 1])
+            continue
         started = time.time()
         spec = EvalTask(**kwargs)
         result = evaluate(prior.sampler_for(spec.task), data, spec, progress=False)
@@ -105,8 +115,13 @@ def run_table(prior, table_id: str, every: int, checkpoint: str) -> dict:
     settings = prior.sampler.settings
     command = (f"python benchmarks/paper_tables.py --tables {table_id} --every {every}"
                + (f" --checkpoint {checkpoint}" if checkpoint else ""))
+    reruns = []
+    if only_rows:
+        reruns = previous.get("reruns", []) + [{"rows": sorted(only_rows), "date": time.strftime("%Y-%m-%d"),
+                                                 "command": f"{command} --rows {','.join(map(str, sorted(only_rows)))}"}]
+        command = previous["command"]
     return {"id": table_id, "title": title, "data": data_name, "every": every, "inputs": len(data),
-            "columns": columns, "paper": paper, "rows": results, "command": command,
+            "columns": columns, "paper": paper, "rows": results, "command": command, "reruns": reruns,
             "sampler": {"name": settings.name, "steps": settings.steps, "schedule": settings.schedule,
                         "precision": settings.precision},
             "hardware": hardware.describe()}
@@ -181,6 +196,8 @@ def render(results_dir: Path = RESULTS) -> str:
         parts.append(f"### {table['title']}\n\n{table['inputs']} inputs ({subset}); sampler {s['name']} x {s['steps']} steps ({s['schedule']}, "
                      f"{s['precision']}); {table['hardware']}; wall time {total:.0f} s.\n\n"
                      f"`{table['command']}`\n")
+        for rerun in table.get("reruns", []):
+            parts.append(f"Rows {', '.join(map(str, rerun['rows']))} rerun on {rerun['date']}: `{rerun['command']}`\n")
         header = "| row | " + " | ".join(table["columns"]) + " |"
         lines = [header, "|" + "---|" * (len(table["columns"]) + 1)]
         for row in table["rows"]:
@@ -221,15 +238,20 @@ def main():
     parser.add_argument("--checkpoint", default=None)
     parser.add_argument("--sampler", default=None)
     parser.add_argument("--steps", type=int, default=None)
+    parser.add_argument("--rows", default=None, help="with one table: rerun only these rows (1-based, e.g. 1,2), "
+                        "keeping the others from its JSON")
     parser.add_argument("--render-only", action="store_true")
     args = parser.parse_args()
+    only_rows = {int(n) for n in args.rows.split(",")} if args.rows else None
+    if only_rows and "," in args.tables:
+        parser.error("--rows needs a single table in --tables")
     if not args.render_only:
         prior = PosePrior.load(args.checkpoint) if args.checkpoint else PosePrior.pretrained()
         changes = {k: v for k, v in (("name", args.sampler), ("steps", args.steps)) if v is not None}
         prior = prior.with_sampler(**changes) if changes else prior
         RESULTS.mkdir(parents=True, exist_ok=True)
         for table_id in args.tables.split(","):
-            table = run_table(prior, table_id, args.every, args.checkpoint)
+            table = run_table(prior, table_id, args.every, args.checkpoint, only_rows)
             atomic_write(RESULTS / f"{table_id}.json", lambda tmp: Path(tmp).write_text(json.dumps(table, indent=1)))
     markdown = render()
     write_report(markdown, TABLES_BLOCK)
