@@ -87,3 +87,20 @@ def test_time_grid_rejects_bad_arguments():
         time_grid(10, schedule="cosine")
     with pytest.raises(ValueError, match="sampler"):
         get_sampler("rk45")
+
+
+def test_reverse_sde_from_a_perturbed_sample_draws_the_posterior_given_it():
+    # SDEdit (gfpose.tasks.propagate_request): a sample x0 of the data perturbed to t0, x(t0) =
+    # alpha x0 + sigma z, and run back by the reverse SDE is a sample of p(x0' | x(t0)); for
+    # N(m, v) per coordinate that keeps N(m, v) and correlates x0' with x0 by a^2 v / (a^2 v + sigma^2).
+    gen = torch.Generator().manual_seed(3)
+    t0 = torch.tensor([0.3])
+    alpha, sigma = SDE.alpha(t0), SDE.sigma(t0)
+    start = MEAN + VAR.sqrt() * torch.randn(20000, 4, generator=gen)
+    x = SDE.perturb(start, t0.expand(20000), torch.randn(20000, 4, generator=gen))
+    out = get_sampler("em")(exact_score, SDE, x, time_grid(300, 0.3, 1e-3), generator=gen)
+    assert torch.allclose(out.mean(0), MEAN, atol=0.05), out.mean(0)
+    assert torch.allclose(out.var(0), VAR, rtol=0.1, atol=0.01), out.var(0)
+    correlation = ((start - MEAN) * (out - MEAN)).mean(0) / VAR
+    expected = alpha**2 * VAR / (alpha**2 * VAR + sigma**2)
+    assert torch.allclose(correlation, expected, atol=0.04), (correlation, expected)

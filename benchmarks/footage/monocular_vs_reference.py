@@ -4,7 +4,8 @@ For every camera of ../shared/data/pose2sim-demo: its BlazePose 2D as saved with
 (benchmarks/footage/multiview_reference.npz: frame-aligned, and for cam02 with the left/right
 labels the multi-view check corrected), undistorted to an ideal pinhole whose principal point is
 the image centre, is lifted by the shipped model (default sampler, fp32, S hypotheses) at the
-camera's calibrated focal length (gfpose.media.lift.estimate_take, ``focal_px``). The reference is
+camera's calibrated focal length (gfpose.media.lift.estimate_take, ``focal_px``), in chains of
+``--chain-frames`` warm-started frames as `gfpose lift` does (1: every frame independently). The reference is
 moved into that camera's frame (x_cam = R x_world + t) and root-centred.
 
 Reported per camera, for all 17 joints and without the head and neck (joints 9, 10, defined
@@ -26,6 +27,7 @@ camera: the video with its 2D above, the lifted track over the reference in blac
 ``--cache`` keeps the hypotheses in an npz and reuses them on the next run.
 
     python benchmarks/footage/monocular_vs_reference.py [--src ../shared/data/pose2sim-demo] [--cache PATH]
+        [--chain-frames 12] [--json docs/results/monocular_footage.json]
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ from gfpose.atomic import atomic_write
 from gfpose.data.keypoints import Keypoints2D
 from gfpose.geometry import root_center
 from gfpose.media.calibration import Camera, read_qualisys
-from gfpose.media.lift import estimate_take, select_track, to_training_camera
+from gfpose.media.lift import VIDEO_CHAIN_FRAMES, estimate_take, select_track, to_training_camera
 from gfpose.media.video import open_media
 from gfpose.metrics import min_mpjpe, mpjpe, p_mpjpe
 from gfpose.skeleton import BONES, NUM_JOINTS
@@ -87,14 +89,15 @@ def reference_in_camera(points_world: np.ndarray, camera: Camera) -> np.ndarray:
     return root_center(points_world @ camera.R.T + camera.t)
 
 
-def lift_camera(prior, keypoints: np.ndarray, confidence: np.ndarray, image_size, focal: float) -> np.ndarray:
+def lift_camera(prior, keypoints: np.ndarray, confidence: np.ndarray, image_size, focal: float,
+                chain_frames: int) -> np.ndarray:
     """(T, S, 17, 3) mm hypotheses of one view's ideal-pinhole 2D at its focal length."""
     sizes = np.tile(np.asarray(image_size, dtype=np.float32), (len(keypoints), 1))
     return estimate_take(prior, Keypoints2D(keypoints.astype(np.float32), confidence, sizes), HYPOTHESES,
-                         seed=SEED, focal_px=focal)
+                         seed=SEED, focal_px=focal, chain_frames=chain_frames)
 
 
-def lift_all(prior, cameras, views: list[dict], cache: Path | None) -> tuple[np.ndarray, float]:
+def lift_all(prior, cameras, views: list[dict], cache: Path | None, chain_frames: int) -> tuple[np.ndarray, float]:
     """(V, T, S, 17, 3) hypotheses of every view and the lifting's frames/s (both from ``cache`` when it exists)."""
     if cache is not None and cache.exists():
         print(f"hypotheses from {cache}", flush=True)
@@ -103,7 +106,7 @@ def lift_all(prior, cameras, views: list[dict], cache: Path | None) -> tuple[np.
     start, hypotheses = time.perf_counter(), []
     for camera, view in zip(cameras, views):
         hypotheses.append(lift_camera(prior, view["keypoints"], view["confidence"], view["image_size"],
-                                      view["focal_px"]))
+                                      view["focal_px"], chain_frames))
         print(f"{camera.name}: lifted {len(view['keypoints'])} frames x {HYPOTHESES}", flush=True)
     hypotheses = np.stack(hypotheses)
     frames_per_s = hypotheses.shape[0] * hypotheses.shape[1] / (time.perf_counter() - start)
@@ -270,7 +273,7 @@ def make_report(args, prior, views: dict, errors: dict, frames_per_s: float, sho
         "reference": f"{args.reference} (docs/results/multiview_reference.json)",
         "model": "gfpose.PosePrior.pretrained(device='cpu', precision='fp32')",
         "sampler": dataclasses.asdict(prior.sampler.settings),
-        "hypotheses": HYPOTHESES, "seed": SEED,
+        "hypotheses": HYPOTHESES, "seed": SEED, "chain_frames": args.chain_frames,
         "input_2d": "the reference's saved BlazePose 2D (frame-aligned; cam02 left/right-corrected by the "
                     "multi-view check), undistorted to a pinhole with the principal point at the image centre",
         "units": "mm; accelerations mm/frame^2 at 60 fps; fit_2d_px px",
@@ -298,6 +301,8 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=Path("docs/results/monocular_footage.json"))
     parser.add_argument("--figure", type=Path, default=Path("docs/images/footage_monocular.png"))
     parser.add_argument("--cache", type=Path, default=None, help="npz of the hypotheses, reused if present")
+    parser.add_argument("--chain-frames", type=int, default=VIDEO_CHAIN_FRAMES,
+                        help="warm-started chains as gfpose lift draws them (1: every frame independently)")
     args = parser.parse_args()
 
     reference = dict(np.load(args.reference))
@@ -309,7 +314,7 @@ def main() -> None:
         raise SystemExit(f"cameras {names} differ from the reference's {reference['camera_names'].tolist()}")
     views = load_views(args.src, cameras, reference)
     prior = gfpose.PosePrior.pretrained(device="cpu", precision="fp32")
-    hypotheses, frames_per_s = lift_all(prior, cameras, views, args.cache)
+    hypotheses, frames_per_s = lift_all(prior, cameras, views, args.cache, args.chain_frames)
     hypotheses = hypotheses.astype(np.float64)
 
     references = [reference_in_camera(reference["points_3d"].astype(np.float64), c) for c in cameras]

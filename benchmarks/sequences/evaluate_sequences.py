@@ -14,6 +14,7 @@ means per source; frames/s of each row on this machine.
 """
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -28,13 +29,17 @@ from gfpose.atomic import atomic_write  # noqa: E402
 from gfpose.prior import PosePrior  # noqa: E402
 from gfpose.sequences.evaluate import TASKS, damaged_rows, estimate_rows, evaluate_rows  # noqa: E402
 from gfpose.sequences.methods import DEFAULT_METHODS, SequenceMethod  # noqa: E402
+from gfpose.sequences.propagate import Propagation  # noqa: E402
 from gfpose.sequences.takes import Take, fixed_camera_views, load_takes  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDED, CORRELATED, PATH = SequenceMethod("guided"), SequenceMethod("correlated"), SequenceMethod("path")
+PROPAGATED = SequenceMethod("path", propagation=Propagation())
 METHODS = {  # per task; 'path' draws 20 hypotheses per frame, affordable here for estimation only
     "estimate": {"guided": GUIDED, "correlated starts + ODE": CORRELATED,
-                 f"path (Viterbi over {PATH.hypotheses} hypotheses, smoothed)": PATH},
+                 f"path (Viterbi over {PATH.hypotheses} hypotheses, smoothed)": PATH,
+                 f"path over {PATH.hypotheses} hypotheses warm-started in chains of "
+                 f"{PROPAGATED.propagation.chain_frames} frames": PROPAGATED},
     "clean": {"independent (reverse SDE from t0 per frame)": SequenceMethod("independent"),
               "guided": DEFAULT_METHODS["clean"], "correlated (ODE from t0 per frame)": CORRELATED},
     "complete": {"independent (per frame from the interpolated start, App. G)": SequenceMethod("independent"),
@@ -84,8 +89,8 @@ def main() -> None:
     results = {"commands": previous["commands"] + [" ".join(["python", *sys.argv])], "machine": hardware.describe(),
                "sampler": {"name": sampler.settings.name, "steps": sampler.settings.steps,
                            "precision": sampler.precision},
-               "methods": {task: {name: vars(m) for name, m in methods.items()} for task, methods in METHODS.items()},
-               "defaults": {task: vars(method) for task, method in DEFAULT_METHODS.items()},
+               "methods": {task: {name: dataclasses.asdict(m) for name, m in methods.items()} for task, methods in METHODS.items()},
+               "defaults": {task: dataclasses.asdict(method) for task, method in DEFAULT_METHODS.items()},
                "tasks": previous["tasks"]}  # tasks not rerun keep their rows
     for task in args.tasks.split(","):
         if task == "estimate":  # the model that serves estimation, as lift_sequence uses it

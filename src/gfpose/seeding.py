@@ -7,8 +7,17 @@ import numpy as np
 import torch
 
 
+def _mixed(words) -> int:
+    """64 bits mixed from the integers `words`."""
+    return int(np.random.SeedSequence([int(w) for w in words]).generate_state(1, np.uint64)[0])
+
+
+def derived_seed(*words: int) -> int:
+    """A 63-bit seed from the integers `words` (seed first, then counters): one user seed per counter."""
+    return _mixed(words) >> 1
+
+
 def generator(*words: int, device=None) -> torch.Generator:
     """A torch generator on `device` seeded from the integers `words` (seed first, then counters)."""
-    state = np.random.SeedSequence([int(w) for w in words]).generate_state(1, np.uint64)[0]
-    return torch.Generator(device=device).manual_seed(int(state))
+    return torch.Generator(device=device).manual_seed(_mixed(words))
 

@@ -3,6 +3,7 @@
 | task        | condition              | start                      | builder              |
 |-------------|------------------------|----------------------------|----------------------|
 | estimate    | 2D keypoints           | N(0, I) at T = 1           | estimate_request     |
+| propagate   | 2D keypoints           | given poses perturbed to t0| propagate_request    |
 | complete-2d | 2D with NaN joints     | N(0, I) at T = 1           | estimate_request     |
 | complete-3d | partial 3D             | N(0, I), +/- imputation    | complete_3d_request  |
 | denoise     | none                   | the noisy pose at small t0 | denoise_request      |
@@ -58,8 +59,11 @@ class Request:
 
     cond         the condition (model units), N rows
     hypotheses   S draws per input
-    start_mm     (N, J, 3) root-relative poses to start from at t_start (denoising); None: the prior at T = 1
+    start_mm     root-relative poses to start from at t_start: (N, J, 3), one per input (denoising), or
+                 (N, S, J, 3), one per hypothesis; None: the prior at T = 1
     t_start      the start time
+    perturb      False: start_mm is already noisy (denoising: alpha(t0) x); True: start_mm is clean and is
+                 perturbed to t_start by the forward kernel, alpha(t0) x + sigma(t0) z (Eq. 9)
     observed_mm  (N, J, 3) with NaN where unobserved: coordinates imputed along the way (Song et al.)
     method       'sample' (reverse-time sampling) or 'mean' (the posterior mean at t_start)
     """
@@ -70,11 +74,14 @@ class Request:
     t_start: float = 1.0
     observed_mm: torch.Tensor | None = None
     method: str = "sample"
+    perturb: bool = False
 
     def __post_init__(self):
+        if self.start_mm is not None and self.start_mm.dim() == 4 and self.start_mm.shape[1] != self.hypotheses:
+            raise ValueError(f"start_mm has {self.start_mm.shape[1]} poses per input for {self.hypotheses} hypotheses")
         if self.method not in DENOISE_METHODS:
             raise ValueError(f"method must be one of {DENOISE_METHODS}, got {self.method!r}")
-        if self.method == "mean" and (self.start_mm is None or self.hypotheses != 1):
+        if self.method == "mean" and (self.start_mm is None or self.start_mm.dim() != 3 or self.hypotheses != 1):
             raise ValueError("the posterior mean needs start poses and returns one result per input")
 
     def __len__(self) -> int:
@@ -104,6 +111,16 @@ def denoise_request(noisy_mm: torch.Tensor, t_start: float = 0.05, method: str =
     """Noisy 3D poses (N, J, 3) mm -> denoising from t_start (Table 7), unconditionally."""
     return Request(Condition.empty(*noisy_mm.shape[:2]), 1, start_mm=root_center(noisy_mm),
                    t_start=t_start, method=method)
+
+
+def propagate_request(keypoints_px: torch.Tensor, image_size: torch.Tensor, previous_mm: torch.Tensor,
+                      t_start: float) -> Request:
+    """Estimation warm-started from nearby poses (SDEdit, Meng et al. 2022): the S poses (N, S, J, 3)
+    mm of each input, e.g. the previous video frame's hypotheses, perturbed to t_start (Eq. 9) and
+    drawn back under the 2D condition of (N, J, 2) px keypoints. A small t_start costs a few network
+    evaluations instead of a run from T = 1, and keeps each hypothesis near its predecessor."""
+    return Request(condition_from_2d(keypoints_px, image_size), previous_mm.shape[1],
+                   start_mm=root_center(previous_mm), t_start=t_start, perturb=True)
 
 
 def generate_request(count: int, num_joints: int) -> Request:
@@ -180,9 +197,17 @@ class Sampler:
 
     def initial_state(self, request: Request, rows: slice, generator, noise: torch.Tensor | None = None):
         """x(t_start) of the chunk's S hypotheses per input: N(0, I) at T = 1 (or the given standard
-        `noise`), or the start poses at t_start (_start)."""
+        `noise`), or the start poses at t_start (_start), perturbed when the request says so."""
         if request.start_mm is not None:
-            return self._start(request, rows).repeat_interleave(request.hypotheses, 0)
+            start = self._start(request, rows)
+            if request.start_mm.dim() == 3:
+                start = start.repeat_interleave(request.hypotheses, 0)
+            else:
+                start = start.flatten(0, 1)
+            if not request.perturb:
+                return start
+            sigma = self.sde.sigma(torch.tensor(request.t_start)).item()
+            return start + sigma * torch.randn(start.shape, generator=generator, device=self.device)
         if noise is not None:
             return noise.to(self.device)
         shape = (len(request.cond[rows]) * request.hypotheses, request.cond.values.shape[1], 3)

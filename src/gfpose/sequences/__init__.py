@@ -3,6 +3,7 @@
     api        lift_sequence, complete_sequence, denoise_sequence (numpy in and out, checked)
     methods    the sequence methods (guided, correlated, path, independent) on torch tensors
     draw       a request drawn as one window of frames (guidance, correlated starts, early stop)
+    propagate  hypotheses warm-started frame to frame in chains (the fast lifting of gfpose lift)
     guidance   temporal guidance on the denoised estimate (Tweedie)
     smoothing  the temporal prior: a Whittaker smoother (banded least squares)
     noise      correlated starting noise (AR(1) along time)

@@ -6,8 +6,9 @@
     correlated   every frame started from the same noise (AR(1) correlation along time,
                  gfpose.sequences.noise) and integrated by the probability-flow ODE (deterministic
                  DPM-Solver++(2M)), so neighbouring frames follow neighbouring paths.
-    path         S independent hypotheses per frame, the Viterbi path through them on data and motion
-                 costs (gfpose.sequences.paths), then the MAP track under the temporal prior
+    path         S hypotheses per frame, independent or warm-started from the frame before
+                 (`propagation`, gfpose.sequences.propagate), the Viterbi path through them on data and
+                 motion costs (gfpose.sequences.paths), then the MAP track under the temporal prior
                  (gfpose.sequences.smoothing) with the path as its noisy data.
     independent  one independent sample per frame (what gfpose does without --sequence).
 
@@ -29,6 +30,7 @@ from gfpose.sequences.draw import draw_window
 from gfpose.sequences.filters import interpolate_gaps
 from gfpose.sequences.guidance import TemporalGuidance
 from gfpose.sequences.paths import coherent_path, observation_errors, reprojection_errors
+from gfpose.sequences.propagate import Propagation, propagate_hypotheses
 from gfpose.sequences.smoothing import TemporalPrior
 from gfpose.tasks import complete_3d_request, denoise_request, estimate_request
 
@@ -58,10 +60,15 @@ class SequenceMethod:
     motion_mm: float = 40.0
     reprojection_px: float = 2.0
     path_noise_mm: float = 25.0
+    # estimate with path or independent: hypotheses warm-started along the take (None: every frame
+    # drawn from the prior at T = 1).
+    propagation: Propagation | None = None
 
     def __post_init__(self):
         if self.name not in METHODS:
             raise InputError(f"unknown sequence method {self.name!r}; expected one of {', '.join(METHODS)}")
+        if self.propagation is not None and self.name not in ("path", "independent"):
+            raise InputError(f"propagation works with the 'path' and 'independent' methods, not {self.name!r}")
 
     def prior(self, fps: float) -> TemporalPrior:
         """The temporal prior at this frame rate (acceleration per frame^2 scales as 1 / fps^2)."""
@@ -103,7 +110,10 @@ def _track(poses: torch.Tensor, data_errors: torch.Tensor | None, error_scale: f
 def estimate_track(sampler, keypoints_px: torch.Tensor, image_size: torch.Tensor, fps: float,
                    method: SequenceMethod = DEFAULT_METHODS["estimate"], seed: int = 0) -> torch.Tensor:
     """2D track (T, J, 2) px (NaN = missing) in images (T, 2) -> 3D track (T, J, 3) mm root-relative."""
-    poses = _draw(sampler, estimate_request(keypoints_px, image_size, method.tracks()), method, fps, seed)
+    if method.propagation is not None:
+        poses = propagate_hypotheses(sampler, keypoints_px, image_size, method.tracks(), method.propagation, seed)
+    else:
+        poses = _draw(sampler, estimate_request(keypoints_px, image_size, method.tracks()), method, fps, seed)
     if method.name == "path":
         return path_through(poses, keypoints_px, image_size, fps, method)
     return _track(poses, None, method.reprojection_px, method, fps)
