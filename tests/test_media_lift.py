@@ -85,6 +85,8 @@ def test_bad_takes(tmp_path, prior):
     with pytest.raises(InputError, match="video_frames: 3 frames but 4 frames of keypoints"):
         lift_keypoints(prior, take(), tmp_path, fps=10, num_hypotheses=2,
                        video_frames=[np.zeros((8, 8, 3), np.uint8)] * 3)
+    with pytest.raises(InputError, match="chain_frames must be a positive integer, got 0"):
+        lift_keypoints(prior, take(), tmp_path, fps=10, num_hypotheses=2, chain_frames=0)
     assert not list(tmp_path.iterdir())  # nothing written
 
 
