@@ -13,8 +13,8 @@ import torch
 MATRIX_FLAGS = ("amx_bf16", "amx_int8", "avx512_bf16", "avx512_vnni", "avx2")
 
 
-def describe() -> str:
-    """e.g. 'AMD EPYC (avx512_bf16, avx512_vnni, avx2), 2 threads'; the architecture alone off Linux."""
+def cpu_model_and_flags() -> tuple[str, set[str]]:
+    """The CPU's model name and feature flags from /proc/cpuinfo; the architecture and no flags off Linux."""
     name, flags = platform.machine(), set()
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.exists():
@@ -24,5 +24,17 @@ def describe() -> str:
                 name = value.strip()
             elif key.strip() == "flags":
                 flags = set(value.split())
+    return name, flags
+
+
+def native_int8() -> bool:
+    """Whether this CPU multiplies int8 matrices natively (AVX-512 VNNI or AMX); on AVX2 alone torch's
+    int8 matmul (gfpose.quantize) measured some 60x slower than float32."""
+    return bool({"avx512_vnni", "amx_int8"} & cpu_model_and_flags()[1])
+
+
+def describe() -> str:
+    """e.g. 'AMD EPYC (avx512_bf16, avx512_vnni, avx2), 2 threads'; the architecture alone off Linux."""
+    name, flags = cpu_model_and_flags()
     present = ", ".join(flag for flag in MATRIX_FLAGS if flag in flags)
     return f"{name}{f' ({present})' if present else ''}, {torch.get_num_threads()} threads"

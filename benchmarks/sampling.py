@@ -29,29 +29,45 @@ import torch
 from gfpose import metrics
 from gfpose.data.bandai import load_bundled
 from gfpose.evaluate import eval_inputs
+from gfpose.precision import resolve_precision
 from gfpose.prior import PosePrior
 from gfpose.tasks import estimate_request
 
-# (sampler, steps, schedule, precision): "fp32", "bf16" (a bfloat16 copy of the network), "int8"
-# (gfpose.quantize), "+compile" for torch.compile. The first row is the paper's sampler and the reference.
+# (sampler, steps, schedule, precision): "fp32", "auto" (a bfloat16 copy of the network where the
+# hardware multiplies bfloat16 natively, else fp32), "int8" (gfpose.quantize; only run where the CPU
+# multiplies int8 natively), "+compile" for torch.compile. The first row is the paper's sampler and the reference.
 CONFIGS = [
     ("em", 1000, "uniform", "fp32"),
     ("em", 100, "uniform", "fp32"),
-    ("em", 25, "quadratic", "bf16"),
-    ("ode-heun", 12, "quadratic", "bf16"),
-    ("dpm2m", 20, "quadratic", "bf16"),
-    ("sde-dpm2m", 25, "quadratic", "bf16"),
-    ("sde-dpm2m", 20, "quadratic", "bf16"),
-    ("sde-dpm3m", 10, "quadratic", "bf16"),
-    ("sde-dpm3m", 15, "quadratic", "bf16"),
-    ("sde-dpm3m", 18, "quadratic", "bf16"),
+    ("em", 25, "quadratic", "auto"),
+    ("ode-heun", 12, "quadratic", "auto"),
+    ("dpm2m", 20, "quadratic", "auto"),
+    ("sde-dpm2m", 25, "quadratic", "auto"),
+    ("sde-dpm2m", 20, "quadratic", "auto"),
+    ("sde-dpm3m", 10, "quadratic", "auto"),
+    ("sde-dpm3m", 15, "quadratic", "auto"),
+    ("sde-dpm3m", 18, "quadratic", "auto"),
     ("sde-dpm3m", 20, "quadratic", "fp32"),
-    ("sde-dpm3m", 20, "quadratic", "bf16"),
-    ("sde-dpm3m", 25, "quadratic", "bf16"),
-    ("sde-dpm3m", 20, "quadratic", "bf16+compile"),
+    ("sde-dpm3m", 20, "quadratic", "auto"),
+    ("sde-dpm3m", 25, "quadratic", "auto"),
+    ("sde-dpm3m", 20, "quadratic", "auto+compile"),
     ("sde-dpm3m", 20, "quadratic", "int8+compile"),
     ("sde-dpm3m", 18, "quadratic", "int8+compile"),
 ]
+
+
+def machine_configs(configs, device: torch.device) -> list[tuple[str, int, str, str]]:
+    """The settings as this machine runs them: 'auto' resolved to bf16 or fp32, int8 rows dropped where
+    the CPU has no native int8 matmul, and a setting that resolves to one already listed run once."""
+    resolved = []
+    for name, steps, schedule, precision in configs:
+        dtype, plus, compiled = precision.partition("+")
+        if dtype == "int8" and not hardware.native_int8():
+            continue
+        row = (name, steps, schedule, resolve_precision(dtype, device) + plus + compiled)
+        if row not in resolved:
+            resolved.append(row)
+    return resolved
 
 
 def reset_peak_rss() -> None:
@@ -162,7 +178,7 @@ if __name__ == "__main__":
     parser.add_argument("--progress", action="store_true", help="print each row as JSON when done")
     args = parser.parse_args()
     configs = CONFIGS if args.only is None else [CONFIGS[0]] + [CONFIGS[int(i)] for i in args.only.split(",") if i != "0"]
-    configs += [parse_row(row) for row in args.row]
+    configs = machine_configs(configs + [parse_row(row) for row in args.row], torch.device("cpu"))
     rows = run(args.checkpoint, args.inputs, args.hypotheses, args.single_inputs, configs, progress=args.progress)
     if args.json:
         print(json.dumps({"inputs": args.inputs, "hypotheses": args.hypotheses,
