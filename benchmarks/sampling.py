@@ -183,6 +183,7 @@ if __name__ == "__main__":
     if args.json:
         print(json.dumps({"inputs": args.inputs, "hypotheses": args.hypotheses,
                           "single_inputs": args.single_inputs, "hardware": hardware.describe(),
+                          "auto_precision": resolve_precision("auto", torch.device("cpu")),
                           "command": "python benchmarks/sampling.py " + " ".join(sys.argv[1:]), "rows": rows}))
     else:
         print(format_rows(rows, args.inputs, args.hypotheses, args.single_inputs, hardware.describe()))
