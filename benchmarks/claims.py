@@ -92,16 +92,18 @@ def few_step_sampler_matches(sampling) -> str:
     text = (f"**Does a few-step sampler match Alg. 1 (Tables 9/17 analogue)?** {_yes(bool(good))} (criterion: at most "
             f"25 network evaluations, minMPJPE within 1 mm of Alg. 1's {ref['minP1']:.1f}, MPJPE with S = 1 and the "
             f"mean over hypotheses no worse, i.e. within two standard errors of the paired difference, no more "
-            f"hypotheses over 300 mm). {len(good)} of {len(rows)} settings qualify")
+            f"hypotheses over 300 mm). {len(good)} of {len(rows)} settings {'qualifies' if len(good) == 1 else 'qualify'}")
+    fastest = max(good, key=lambda r: r["hyp_per_s"]) if good else None
     if default:
-        text += f"; among them the package default, {describe(default)}"
-    if good:
-        text += f"; the fastest is {describe(max(good, key=lambda r: r['hyp_per_s']))}"
+        text += f"; {'it is' if len(good) == 1 else 'among them'} the package default, {describe(default)}"
+    if fastest and fastest is not default:
+        text += f"; the fastest is {describe(fastest)}"
     return text + f"; speeds on {sampling['hardware']}."
 
 
 def more_steps_do_not_help(sampling) -> str:
-    em = {r["steps"]: r for r in sampling["rows"] if r["sampler"] == "em" and r["precision"] == "fp32"}
+    em = {r["steps"]: r for r in sampling["rows"]
+          if r["sampler"] == "em" and r["schedule"] == "uniform" and r["precision"] == "fp32"}  # Alg. 1's grid
     short, full = em[min(em)], em[max(em)]
     return (f"**Do more sampling steps stop paying off (Table 9)?** {_yes(abs(short['minP1'] - full['minP1']) < 1.0)} "
             f"(criterion: within 1 mm). Alg. 1 with {short['steps']} steps: minMPJPE {short['minP1']:.1f} mm, with "

@@ -197,7 +197,8 @@ def render(results_dir: Path = RESULTS) -> str:
                      f"{s['precision']}); {table['hardware']}; wall time {total:.0f} s.\n\n"
                      f"`{table['command']}`\n")
         for rerun in table.get("reruns", []):
-            parts.append(f"Rows {', '.join(map(str, rerun['rows']))} rerun on {rerun['date']}: `{rerun['command']}`\n")
+            label = "Row" if len(rerun['rows']) == 1 else "Rows"
+            parts.append(f"{label} {', '.join(map(str, rerun['rows']))} rerun on {rerun['date']}: `{rerun['command']}`\n")
         header = "| row | " + " | ".join(table["columns"]) + " |"
         lines = [header, "|" + "---|" * (len(table["columns"]) + 1)]
         for row in table["rows"]:
