@@ -162,12 +162,25 @@ def p_beats_d(t4) -> str:
             f"spread on top.")
 
 
+#: How much the lifters of Table 8 move between two runs of the same setting: the whole-real-set lifter
+#: gave 42.9 mm on an AVX-512 machine and 45.3 on an AVX2 one (same seed, 1,200 steps).
+LIFTER_RUN_TO_RUN_MM = 2.4
+
+
 def generated_poses_help(t8) -> str:
     rows = {name: row["GT"] for name, row in t8["rows"].items()}
-    base, mixed = rows["real 2438"], rows["real 2438 + generated 177200"]
+    base = rows["real 2438"]
+    mixed = {name: value for name, value in rows.items() if name.startswith("real 2438 + generated")}
+    helped = [name for name, value in mixed.items() if value < base - LIFTER_RUN_TO_RUN_MM]
+    verdict = "Yes" if len(helped) == len(mixed) else ("Partly" if helped else "No")
     listed = "; ".join(f"{name}: {value:.1f}" for name, value in rows.items())
-    return (f"**Do generated poses help a lifter trained on few real ones (Table 8)?** {_yes(mixed < base)}. "
-            f"MPJPE P1 mm: {listed} (the paper: 66.1 -> 58.1 with 177,200 generated).")
+    return (f"**Do generated poses help a lifter trained on few real ones (Table 8)?** {verdict} (criterion: each "
+            f"row of the few real poses plus generated ones more than {LIFTER_RUN_TO_RUN_MM} mm, the lifters' "
+            f"run-to-run difference, below the few real poses alone; "
+            f"{', '.join(helped) if helped else 'none'} of {len(mixed)} rows). MPJPE P1 mm: {listed} (the paper: 66.1 "
+            f"-> 60.0 with 2,438 generated, 58.1 with 177,200). A lifter sees 1.2 M poses in its 1,200 steps of 1,000: "
+            f"some 250 passes over 4,876 poses (each pass through new virtual cameras) but 4-7 over the larger sets, "
+            f"so rows with those compare how far training got as much as the data.")
 
 
 def render(results: Path) -> str:
