@@ -84,7 +84,7 @@ CMU_EVERY = 16  # 508 of the 8,076 CMU poses
 
 def dataset(name: str, every: int):
     if name == "cmu":
-        return load_pose_npz(CMU).every(CMU_EVERY)
+        return load_pose_npz(CMU).every(every)
     data = load_bundled().select_split("test")
     return data.every(every) if every > 1 else data
 
@@ -93,6 +93,7 @@ def run_table(prior, table_id: str, every: int, checkpoint: str, only_rows=None)
     """Every row of a table, or with only_rows (1-based numbers) those rows, the others kept from
     the table's JSON (which must have the same inputs)."""
     title, data_name, rows, columns, paper = TABLES[table_id]
+    every = CMU_EVERY if data_name == "cmu" else every  # the CMU table always takes the same subset
     data = dataset(data_name, every)
     previous = json.loads((RESULTS / f"{table_id}.json").read_text()) if only_rows else None
     if previous is not None and (previous["every"], previous["inputs"]) != (every, len(data)):
