@@ -14,16 +14,23 @@ MATRIX_FLAGS = ("amx_bf16", "amx_int8", "avx512_bf16", "avx512_vnni", "avx2")
 
 
 def cpu_model_and_flags() -> tuple[str, set[str]]:
-    """The CPU's model name and feature flags from /proc/cpuinfo; the architecture and no flags off Linux."""
-    name, flags = platform.machine(), set()
+    """The CPU's model name (with its family and model numbers, which tell apart the generations a
+    virtual machine's bare "AMD EPYC" hides) and feature flags from /proc/cpuinfo; the architecture
+    and no flags off Linux."""
+    name, flags, numbers = platform.machine(), set(), {}
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.exists():
         for line in cpuinfo.read_text().splitlines():
             key, _, value = line.partition(":")
-            if key.strip() == "model name":
+            key = key.strip()
+            if key == "model name" and name == platform.machine():
                 name = value.strip()
-            elif key.strip() == "flags":
+            elif key in ("cpu family", "model") and key not in numbers:
+                numbers[key] = value.strip()
+            elif key == "flags":
                 flags = set(value.split())
+    if len(numbers) == 2:
+        name += f" family {numbers['cpu family']} model {numbers['model']}"
     return name, flags
 
 

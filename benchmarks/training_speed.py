@@ -13,12 +13,14 @@ import json
 import statistics
 import time
 from pathlib import Path
+from unittest.mock import patch
 
 import torch
 from torch.optim.swa_utils import AveragedModel
 
 import hardware  # benchmarks/ is on sys.path when this script runs
 
+from gfpose import network
 from gfpose.atomic import atomic_write
 from gfpose.batches import PoseBatches
 from gfpose.config import Config
@@ -55,6 +57,65 @@ def time_setting(data, precision: str, distinct: int, threads: int, device: torc
     return {"batch_ms": 1000 * statistics.median(build), "step_ms": 1000 * statistics.median(step_time)}
 
 
+def median_ms(run, repeats: int = 10) -> float:
+    """Median wall time of run() in ms, after two untimed calls."""
+    run(), run()
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - started)
+    return 1000 * statistics.median(times)
+
+
+def step_breakdown(data, distinct: int, threads: int, batch_size: int) -> dict:
+    """Where a float32 CPU step's time goes: forward + backward (also with torch's own dropout),
+    clipping + Adam + EMA, and the matrix products of forward + backward alone (each Linear's x W^T,
+    its input gradient g W and its weight gradient g^T x, on the main path's batch rows and the time
+    path's distinct rows), timed as plain torch.matmul calls of those shapes: the floor no
+    elementwise fusion goes below."""
+    torch.set_num_threads(threads)
+    config = Config().with_overrides([f"train.distinct_times={distinct}", f"train.batch_size={batch_size}"])
+    torch.manual_seed(0)
+    net = ScoreNet(config.model).train()
+    ema = AveragedModel(net, avg_fn=ema_with_warmup(config.train.ema_decay))
+    optimizer = torch.optim.Adam(net.parameters(), lr=config.train.lr)
+    batch = PoseBatches(data, config, torch.device("cpu")).batch(0)
+    score_model = TrainingStep(net, net, ema, optimizer, config, torch.device("cpu")).score_model
+
+    def forward_backward():
+        net.zero_grad(set_to_none=True)
+        score_model.loss(batch.x0, batch.cond, batch.t, batch.z, batch.t_index).backward()
+
+    def forward_backward_torch_dropout():  # the step as it was before gfpose.network.dropout
+        with patch.object(network, "dropout", lambda h, p, training: torch.nn.functional.dropout(h, p, training)):
+            forward_backward()
+
+    def update():
+        torch.nn.utils.clip_grad_norm_(net.parameters(), config.train.grad_clip)
+        optimizer.step()
+        ema.update_parameters(net)
+
+    time_rows = distinct or batch_size
+    shapes = [(time_rows if name.startswith("time_mlp") or name.endswith("time_proj") else batch_size, *module.weight.shape)
+              for name, module in net.named_modules() if isinstance(module, torch.nn.Linear)]
+    operands = [(torch.randn(rows, n_in), torch.randn(n_in, n_out), torch.randn(rows, n_out))
+                for rows, n_out, n_in in shapes]
+
+    def products():
+        for x, w, g in operands:
+            x @ w, g @ w.T, x.T @ g
+
+    flops = sum(6 * rows * n_out * n_in for rows, n_out, n_in in shapes)
+    forward_backward()
+    update()  # Adam's state exists before timing
+    product_ms = median_ms(products)
+    return {"distinct_times": distinct, "threads": threads, "forward_backward_ms": round(median_ms(forward_backward), 1),
+            "forward_backward_torch_dropout_ms": round(median_ms(forward_backward_torch_dropout), 1),
+            "clip_adam_ema_ms": round(median_ms(update), 1), "products_ms": round(product_ms, 1),
+            "products_gflop": round(flops / 1e9, 1), "products_gflop_per_s": round(flops / product_ms / 1e6, 1)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--precisions", default="fp32,bf16")
@@ -65,6 +126,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--breakdown", action="store_true",
+                        help="also time forward + backward, the update and the matrix products alone (float32)")
     parser.add_argument("--json", action="store_true", help="also write docs/results/training_speed.json")
     args = parser.parse_args()
     device = resolve_device(args.device)
@@ -90,11 +153,18 @@ def main() -> None:
     for row in rows:
         print(f"{row['precision']:>9} {row['distinct_times'] or 'all':>6} {row['threads']:>7} {row['batch_ms']:>9} "
               f"{row['step_ms']:>8} {row['steps_per_s']:>8} {row['poses_per_s']:>8} {row['poses_per_s'] / base:>7.2f}")
+    breakdown = []
+    if args.breakdown and device.type == "cpu":
+        breakdown = [step_breakdown(data, distinct, threads, args.batch_size) for threads in sorted({s[2] for s in settings})
+                     for distinct in sorted({s[1] for s in settings})]
+        for part in breakdown:
+            print(json.dumps(part))
     if args.json:
         command = ("python benchmarks/training_speed.py " + " ".join(
-            f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if k != "json") + " --json")
+            f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if k not in ("json", "breakdown"))
+            + (" --breakdown" if args.breakdown else "") + " --json")
         result = {"command": command, "hardware": machine, "device": str(device),
-                  "batch_size": args.batch_size, "rows": rows}
+                  "batch_size": args.batch_size, "rows": rows, "breakdown": breakdown}
         atomic_write(RESULTS / "training_speed.json", lambda tmp: Path(tmp).write_text(json.dumps(result, indent=1)))
 
 

@@ -34,6 +34,18 @@ def group_norm(h: torch.Tensor, norm: nn.GroupNorm) -> torch.Tensor:
     return torch.addcmul(norm.bias, y, norm.weight)
 
 
+def dropout(h: torch.Tensor, p: float, training: bool) -> torch.Tensor:
+    """F.dropout, drawing the CPU's keep mask from 15 random bits per unit, four units to one 64-bit
+    draw: torch's CPU Bernoulli draws a random number per element, and on a 1000 x 1024 layer its
+    forward + backward took 10.4 ms against 4.5 (12% of a training step's self time went to it).
+    The drop rate is p rounded to a multiple of 1/32768 (0.1 -> 0.100006)."""
+    if not training or p == 0 or h.device.type != "cpu":
+        return F.dropout(h, p, training)
+    words = torch.empty((h.numel() + 3) // 4, dtype=torch.int64).random_()  # 63 uniform bits each
+    bits = words.view(torch.int16)[: h.numel()].view(h.shape) & 0x7FFF
+    return h * torch.where(bits >= round(p * 32768), 1.0 / (1.0 - p), 0.0).to(h.dtype)
+
+
 class ResidualBlock(nn.Module):
     """Two Linear-GroupNorm-SiLU-Dropout layers with the time embedding added, plus a skip."""
 
@@ -45,7 +57,7 @@ class ResidualBlock(nn.Module):
         self.linear2 = nn.Linear(width, width)
         self.norm2 = nn.GroupNorm(groups, width)
         self.act = nn.SiLU()
-        self.dropout = nn.Dropout(dropout)
+        self.dropout_rate = dropout
 
     def forward(self, h: torch.Tensor, temb: torch.Tensor, t_index: torch.Tensor | None = None) -> torch.Tensor:
         """h (B, width); temb (B, width) per row, (1, width) shared by the batch, or (K, width) for K
@@ -59,8 +71,8 @@ class ResidualBlock(nn.Module):
             y = F.linear(h, self.linear1.weight, self.linear1.bias + time_term[0])
         else:
             y = self.linear1(h) + time_term
-        y = self.dropout(self.act(group_norm(y, self.norm1)))
-        y = self.dropout(self.act(group_norm(self.linear2(y), self.norm2)))
+        y = dropout(self.act(group_norm(y, self.norm1)), self.dropout_rate, self.training)
+        y = dropout(self.act(group_norm(self.linear2(y), self.norm2)), self.dropout_rate, self.training)
         return h + y
 
 
