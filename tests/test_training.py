@@ -15,7 +15,7 @@ import torch
 from gfpose import PosePrior
 from gfpose.checkpoint import load_model
 from gfpose.config import NAMED_CONFIGS, Config, TrainConfig
-from gfpose.train import STATE_FILE, learning_rate, train
+from gfpose.train import STATE_FILE, learning_rate, optimiser_and_ema, train
 from gfpose.checkpoint import load_train_state
 from conftest import small_config
 
@@ -165,3 +165,24 @@ def test_init_from_carries_the_network_into_another_parametrisation(tmp_path, ga
     assert saved.model.preconditioning == "edm" and saved.model.dropout == 0.1
     for name in source:
         torch.testing.assert_close(state[name], source[name])
+
+
+def test_ema_follows_the_warm_up_rule_and_fused_adam_the_adam_update():
+    """The EMA copies the weights at its first update, then moves by 1 - min(decay, (1 + n) / (10 + n))
+    of the way to them; fused Adam's first step moves every weight by lr against its gradient's sign
+    (m / sqrt(v) = g / |g| after one bias-corrected step)."""
+    torch.manual_seed(0)
+    net = torch.nn.Linear(4, 3)
+    train = TrainConfig(lr=1e-2, ema_decay=0.999)
+    optimizer, ema = optimiser_and_ema(net, train, torch.device("cpu"))
+    before = [p.detach().clone() for p in net.parameters()]
+    ema.update_parameters(net)  # n = 0: a copy
+    grads = [torch.randn_like(p) for p in net.parameters()]
+    for p, g in zip(net.parameters(), grads):
+        p.grad = g
+    optimizer.step()
+    for p, b, g in zip(net.parameters(), before, grads):
+        assert torch.allclose(p.detach(), b - train.lr * torch.sign(g), atol=1e-6)
+    ema.update_parameters(net)  # n = 1: moves 1 - 2 / 11 of the way
+    for averaged, b, p in zip(ema.module.parameters(), before, net.parameters()):
+        assert torch.allclose(averaged.detach(), b + (p.detach() - b) * (1 - 2 / 11), atol=1e-6)
