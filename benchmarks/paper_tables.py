@@ -118,8 +118,9 @@ def run_table(prior, table_id: str, every: int, checkpoint: str, only_rows=None)
                + (f" --checkpoint {checkpoint}" if checkpoint else ""))
     reruns = []
     if only_rows:
-        reruns = previous.get("reruns", []) + [{"rows": sorted(only_rows), "date": time.strftime("%Y-%m-%d"),
-                                                 "command": f"{command} --rows {','.join(map(str, sorted(only_rows)))}"}]
+        reruns = [rerun for rerun in previous.get("reruns", []) if rerun["rows"] != sorted(only_rows)]  # superseded
+        reruns += [{"rows": sorted(only_rows), "date": time.strftime("%Y-%m-%d"),
+                    "command": f"{command} --rows {','.join(map(str, sorted(only_rows)))}"}]
         command = previous["command"]
     return {"id": table_id, "title": title, "data": data_name, "every": every, "inputs": len(data),
             "columns": columns, "paper": paper, "rows": results, "command": command, "reruns": reruns,
