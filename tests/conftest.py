@@ -52,6 +52,8 @@ class GaussianPoses:
 
 
 def small_config(mask_strategy: str, steps: int = 1500, preconditioning: str = "noise", **train) -> Config:
+    """A small model's config, trained in float32 whatever the CPU (pass bf16=True for the bf16 path)."""
+    train = {"bf16": False, **train}
     model = ModelConfig(hidden=256, blocks=2, groups=8, dropout=0.0, time_embed_dim=64,
                         preconditioning=preconditioning)
     return Config(model=model, train=TrainConfig(steps=steps, batch_size=512, lr=2e-3, warmup_steps=100,

@@ -18,7 +18,7 @@ from gfpose.config import Config, ModelConfig, TrainConfig
 STEPS, CHECKPOINT_EVERY, LOG_EVERY = 600, 50, 10
 CONFIG = Config(model=ModelConfig(hidden=128, blocks=1, groups=8, dropout=0.0, time_embed_dim=32),
                 train=TrainConfig(steps=STEPS, batch_size=128, lr=2e-3, warmup_steps=20, ema_decay=0.99,
-                                  checkpoint_every=CHECKPOINT_EVERY, log_every=LOG_EVERY))
+                                  checkpoint_every=CHECKPOINT_EVERY, log_every=LOG_EVERY, bf16=False))
 
 
 def train_command(tmp_path, gaussian_poses):

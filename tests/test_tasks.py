@@ -143,10 +143,12 @@ def test_estimation_model_serves_the_2d_inputs_it_was_trained_for(unconditional_
     partial[2:4, [1, 2, 3]] = np.nan  # the right leg: still the estimation model's
     partial[4:, 16] = np.nan  # the right wrist: the unified model's
     mixed = both.with_sampler(steps=4).complete(partial, num_hypotheses=2, seed=2)
+    # Rows batched with others round differently in float32 (oneDNN picks kernels by batch size):
+    # 0.1 mm tells that apart from the other model's poses, which are hundreds of mm away.
     np.testing.assert_allclose(mixed[:4], alone.with_sampler(steps=4).complete(partial, num_hypotheses=2, seed=2)[:4],
-                               atol=1e-3)
+                               atol=0.1)
     np.testing.assert_allclose(mixed[4:], unified.with_sampler(steps=4).complete(partial, num_hypotheses=2, seed=2)[4:],
-                               atol=1e-3)
+                               atol=0.1)
     np.testing.assert_array_equal(both.generate(3, seed=3), unified.generate(3, seed=3))
     assert both.sampler_for("denoise") is both.sampler and both.sampler_for("complete-2d") is both.sampler_2d
 
