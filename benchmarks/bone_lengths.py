@@ -26,6 +26,7 @@ from gfpose.atomic import atomic_write
 from gfpose.data.bandai import load_bundled
 from gfpose.evaluate import eval_inputs
 from gfpose.geometry import bone_vectors
+from gfpose.joint_definitions import with_joint_definition
 from gfpose.skeleton import H36M_JOINTS
 from gfpose.tasks import estimate_request
 
@@ -52,11 +53,13 @@ def bone_table(estimates: torch.Tensor, truth: torch.Tensor, training: torch.Ten
 
 def run(model: str, sets: dict, hypotheses: int) -> dict:
     sampler = load_sampler(model)
-    training = bone_lengths(torch.as_tensor(load_bundled().select_split("train").poses_3d)).mean(dim=0)
+    joints = sampler.config.model.joints  # the estimates' joint definition: the truth and training in it too
+    bundled = torch.as_tensor(load_bundled().select_split("train").poses_3d, dtype=torch.float32)
+    training = bone_lengths(with_joint_definition(bundled, joints)).mean(dim=0)
     result = {"model": model, "hypotheses": hypotheses, "sets": {}, "hardware": hardware.describe(),
               "command": "python " + shlex.join(sys.argv)}
     for label, (spec, every) in sets.items():
-        inputs = eval_inputs(open_test_set(label, spec, every))
+        inputs = eval_inputs(open_test_set(label, spec, every), joints=joints)
         hyps = sampler.run(estimate_request(inputs.keypoints, inputs.image_size, hypotheses))
         rows = bone_table(bone_lengths(hyps), bone_lengths(torch.as_tensor(inputs.poses)), training)
         result["sets"][label] = {"inputs": len(inputs.poses), "bones": rows}
@@ -75,7 +78,8 @@ def render(result: dict) -> str:
             row = result["sets"][label]["bones"][bone]
             followed = "-" if row["followed"] is None else f"{row['followed']:.2f}"
             cells.append(f"{row['true']:.0f} | {row['estimated']:.0f} | {row['error']:.1f} | {followed}")
-        lines.append(f"| {bone} | {result['sets'][sets[0]]['bones'][bone]['training']:.0f} | " + " | ".join(cells) + " |")
+        training = result["sets"][sets[0]]["bones"][bone]["training"]
+        lines.append(f"| {bone} | {training:.0f} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

@@ -54,7 +54,8 @@ def denoising_cuts_error(t7) -> str:
     share = [1 - after / before for _, before, after in cuts]
     enough = sum(s >= 0.25 for s in share)
     clean = _avg(t7, "clean, mean", "P2 after")
-    listed = "; ".join(f"{name} {before:.1f} -> {after:.1f} ({-s:+.0%})" for (name, before, after), s in zip(cuts, share))
+    listed = "; ".join(f"{name} {before:.1f} -> {after:.1f} ({-s:+.0%})"
+                       for (name, before, after), s in zip(cuts, share))
     return (f"**Does denoising cut the error by a quarter to a half (Table 7)?** {_yes(2 * enough > len(cuts))} "
             f"for {enough} of {len(cuts)} noise types (criterion: most cut by 25% or more). Posterior mean with t0 "
             f"matched to the noise, protocol 2, mm: {listed}; a clean input moves by {clean:.1f} mm.")
@@ -84,15 +85,16 @@ def few_step_sampler_matches(sampling) -> str:
                 f"({r['speedup']:.0f}x Alg. 1's {ref['hyp_per_s']:.0f}/s)")
     good = [r for r in rows if meets(r)]
     # the table records precisions as run; 'auto' is what the default resolved to on that machine
-    default_precision = (sampling.get("auto_precision", DEFAULT_SAMPLER.precision) if DEFAULT_SAMPLER.precision == "auto"
-                         else DEFAULT_SAMPLER.precision)
+    default_precision = (sampling.get("auto_precision", DEFAULT_SAMPLER.precision)
+                         if DEFAULT_SAMPLER.precision == "auto" else DEFAULT_SAMPLER.precision)
     default = next((r for r in good if (r["sampler"], r["steps"], r["schedule"], r["precision"]) ==
                     (DEFAULT_SAMPLER.name, DEFAULT_SAMPLER.steps, DEFAULT_SAMPLER.schedule, default_precision)),
                    None)
     text = (f"**Does a few-step sampler match Alg. 1 (Tables 9/17 analogue)?** {_yes(bool(good))} (criterion: at most "
             f"25 network evaluations, minMPJPE within 1 mm of Alg. 1's {ref['minP1']:.1f}, MPJPE with S = 1 and the "
             f"mean over hypotheses no worse, i.e. within two standard errors of the paired difference, no more "
-            f"hypotheses over 300 mm). {len(good)} of {len(rows)} settings {'qualifies' if len(good) == 1 else 'qualify'}")
+            f"hypotheses over 300 mm). {len(good)} of {len(rows)} settings "
+            f"{'qualifies' if len(good) == 1 else 'qualify'}")
     fastest = max(good, key=lambda r: r["hyp_per_s"]) if good else None
     if default:
         text += f"; {'it is' if len(good) == 1 else 'among them'} the package default, {describe(default)}"

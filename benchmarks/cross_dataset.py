@@ -35,7 +35,9 @@ from gfpose.prior import PosePrior
 ROOT = Path(__file__).resolve().parent.parent
 H36M_PROPORTIONS = "bundled as H36M"
 TEST_SETS = {"bundled": ("bundled", 256), "CMU": (str(ROOT / "benchmarks" / "data" / "cmu17.npz"), 8),
-             H36M_PROPORTIONS: ("bundled", 256)}
+             H36M_PROPORTIONS: ("bundled", 256),
+             # HDM05's test actors (mm, tr): floor poses, squats, kicks; an unseen mocap skeleton
+             "HDM05": (str(ROOT / "benchmarks" / "data" / "hdm05_17.npz"), 32)}
 # Bone lengths (mm) of the Human3.6M motion-capture skeleton (the offsets of its 32-joint skeleton in
 # the motion-prediction preprocessing used by VideoPose3D and others), per H36M-17 joint's incoming
 # bone: hips 132.9, thighs 442.9, shanks 454.2, pelvis-spine 233.4, spine-thorax 257.1, thorax-nose
@@ -109,7 +111,8 @@ def main(argv=None) -> None:
                         help="'shipped' or a model file, optionally labelled; repeatable")
     parser.add_argument("--data", action="append", default=[], metavar="LABEL=SPEC", help="another test set")
     parser.add_argument("--every", type=int, default=1, help="every k-th pose of the --data sets")
-    parser.add_argument("--sets", default=",".join(TEST_SETS), help=f"built-in test sets to use, of: {', '.join(TEST_SETS)}")
+    parser.add_argument("--sets", default=",".join(TEST_SETS),
+                        help=f"built-in test sets to use, of: {', '.join(TEST_SETS)}")
     parser.add_argument("--hypotheses", type=int, default=200)
     parser.add_argument("--steps", type=int, default=None, help="sampler steps (default: the default sampler's)")
     parser.add_argument("--out", default=str(ROOT / "docs" / "results" / "cross_dataset.json"))

@@ -56,7 +56,8 @@ def main(argv=None) -> None:
         a, b, residual = log_linear_fit(steps, values)
         crossing = np.exp((float(target) - a) / b) if b < 0 else float("inf")
         print(f"{args.subset} {name}: {len(points)} points, steps {steps[0]:,}-{steps[-1]:,}, last {values[-1]:.1f}; "
-              f"{b * np.log(2):+.2f} mm per doubling (residual sd {residual:.2f}); reaches {target} at step {crossing:,.0f}")
+              f"{b * np.log(2):+.2f} mm per doubling (residual sd {residual:.2f}); "
+              f"reaches {target} at step {crossing:,.0f}")
 
 
 if __name__ == "__main__":

@@ -144,7 +144,8 @@ def table_8(prior, train, test, steps, real_small: int, generated: int) -> dict:
     synthetic = as_poseset(camera_poses_as_world(prior.generate(generated, seed=0)), "generated")
     few = as_poseset(synthetic.poses_3d[:len(small)], "generated")
     runs = [(f"real {len(small)}", small, None), (f"real {len(small)} + generated {len(few)}", small, few),
-            (f"real {len(small)} + generated {generated}", small, synthetic), (f"generated {generated}", None, synthetic),
+            (f"real {len(small)} + generated {generated}", small, synthetic),
+            (f"generated {generated}", None, synthetic),
             (f"real {len(train)}", train, None), (f"real {len(train)} + generated {generated}", train, synthetic)]
     rows = {}
     for label, real, fake in runs:

@@ -14,14 +14,14 @@ loss, where present.
 import argparse
 import json
 import sys
-
 from pathlib import Path
 
 import hardware  # benchmarks/ is on sys.path when this script runs
+from sampling import run
+
 from gfpose.checkpoint import load_model
 from gfpose.prior import DEFAULT_SAMPLER
 from gfpose.train import LOG_FILE
-from sampling import run
 
 
 def architecture(path) -> dict:

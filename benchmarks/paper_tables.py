@@ -47,8 +47,10 @@ TABLES = {
         ("2 joints", dict(task="complete-2d", hypotheses=200, missing=MissingJoints.parse("joints:2"))),
         ("2 legs", dict(task="complete-2d", hypotheses=200, missing=MissingJoints.parse("parts:r_leg,l_leg"))),
         ("2 arms", dict(task="complete-2d", hypotheses=200, missing=MissingJoints.parse("parts:l_arm,r_arm"))),
-        ("left leg + left arm", dict(task="complete-2d", hypotheses=200, missing=MissingJoints.parse("parts:l_leg,l_arm"))),
-        ("right leg + right arm", dict(task="complete-2d", hypotheses=200, missing=MissingJoints.parse("parts:r_leg,r_arm"))),
+        ("left leg + left arm", dict(task="complete-2d", hypotheses=200,
+                                     missing=MissingJoints.parse("parts:l_leg,l_arm"))),
+        ("right leg + right arm", dict(task="complete-2d", hypotheses=200,
+                                       missing=MissingJoints.parse("parts:r_leg,r_arm"))),
     ], ["P1 min S=200", "P1 min S=1"], "Paper: 37.8, 39.6, 53.5, 60.0, 54.6, 53.1"),
     "t6": ("Table 6: completion from partial 3D (conditioning + imputation), minMPJPE P1 (mm)", "bundled", [
         ("right leg", dict(task="complete-3d", hypotheses=200, missing=MissingJoints.parse("parts:r_leg"))),
@@ -62,19 +64,22 @@ TABLES = {
         (f"{label}, {denoiser}, t0 {t0}", dict(task="denoise", noise_3d=noise, t0=t0, denoiser=denoiser))
         for label, noise, paper_t0 in (
             ("clean", PoseNoise(), 0.05), ("+ N(0, 25 mm^2)", PoseNoise("gaussian", 25), 0.05),
-            ("+ N(0, 100 mm^2)", PoseNoise("gaussian", 100), 0.05), ("+ N(0, 400 mm^2)", PoseNoise("gaussian", 400), 0.1),
+            ("+ N(0, 100 mm^2)", PoseNoise("gaussian", 100), 0.05),
+            ("+ N(0, 400 mm^2)", PoseNoise("gaussian", 400), 0.1),
             ("+ U(-25, 25) mm", PoseNoise("uniform", 25), 0.05), ("+ U(-50, 50) mm", PoseNoise("uniform", 50), 0.1),
             ("+ U(-100, 100) mm", PoseNoise("uniform", 100), 0.1))
         for t0, denoiser in ((paper_t0, "sample"), ("auto", "sample"), ("auto", "mean"))
     ], ["P2 before", "P2 after", "P1 before", "P1 after"],
         "Paper (before/after): 0/14.7, 33.1/25.0, 65.5/42.8, 126.0/64.6, 49.1/32.8, 96.2/50.9, 178.2/89.4"),
     "t15": ("Tables 15-17: conditioning vs imputation vs both, minMPJPE P1 (mm), S = 200", "bundled", [
-        ("2 legs from 2D, conditional", dict(task="complete-2d", hypotheses=200, missing=MissingJoints.parse("parts:r_leg,l_leg"))),
-        ("right leg from 3D, conditional", dict(task="complete-3d", hypotheses=200, missing=MissingJoints.parse("parts:r_leg"),
-                                                mode="conditional")),
-        ("right leg from 3D, imputation", dict(task="complete-3d", hypotheses=200, missing=MissingJoints.parse("parts:r_leg"),
-                                               mode="imputation")),
-        ("right leg from 3D, both", dict(task="complete-3d", hypotheses=200, missing=MissingJoints.parse("parts:r_leg"), mode="both")),
+        ("2 legs from 2D, conditional", dict(task="complete-2d", hypotheses=200,
+                                             missing=MissingJoints.parse("parts:r_leg,l_leg"))),
+        ("right leg from 3D, conditional", dict(task="complete-3d", hypotheses=200,
+                                                missing=MissingJoints.parse("parts:r_leg"), mode="conditional")),
+        ("right leg from 3D, imputation", dict(task="complete-3d", hypotheses=200,
+                                               missing=MissingJoints.parse("parts:r_leg"), mode="imputation")),
+        ("right leg from 3D, both", dict(task="complete-3d", hypotheses=200,
+                                         missing=MissingJoints.parse("parts:r_leg"), mode="both")),
     ], ["P1 min S=200", "P1 min S=1"], "Paper U3D, right leg from 3D: cond 8.6, imputation 6.1, both 5.6"),
 }
 
@@ -111,8 +116,8 @@ def run_table(prior, table_id: str, every: int, checkpoint: str, only_rows=None)
         if kwargs.get("t0") == "auto":  # the start time evaluate chose from the noise level
             result["label"] = f"{label} = {result['t0']:.3f}"
         results.append(result)
-        print(f"{table_id} {label}: {json.dumps({c: round(result['table'][c]['Avg'], 1) for c in columns if c in result['table']})}",
-              flush=True)
+        averages = {c: round(result["table"][c]["Avg"], 1) for c in columns if c in result["table"]}
+        print(f"{table_id} {label}: {json.dumps(averages)}", flush=True)
     settings = prior.sampler.settings
     command = (f"python benchmarks/paper_tables.py --tables {table_id} --every {every}"
                + (f" --checkpoint {checkpoint}" if checkpoint else ""))
@@ -139,16 +144,18 @@ def render_sampling(path: Path) -> str:
     from sampling import format_rows  # benchmarks/ is on sys.path when this script runs
     bench = json.loads(path.read_text())
     reference = bench["rows"][0]
+    rows = format_rows(bench["rows"], bench["inputs"], bench["hypotheses"], bench["single_inputs"], machine(bench))
     return (f"### Tables 9 and 17 analogue: samplers, steps, precision (speed vs accuracy)\n\n"
             f"{bench['inputs']} inputs x {bench['hypotheses']} hypotheses per row (fewer than the other tables: the "
             f"reference row, Alg. 1 with {reference['steps']} steps, draws {reference['hyp_per_s']:.0f} hypotheses/s, "
             f"{reference['seconds'] / 60:.0f} minutes for this row alone), plus {bench['single_inputs']} inputs x 1 "
-            f"hypothesis for MPJPE at S = 1.\n\n`{bench['command']}`\n\n```\n{format_rows(bench['rows'], bench['inputs'], bench['hypotheses'], bench['single_inputs'], machine(bench))}\n```\n")
+            f"hypothesis for MPJPE at S = 1.\n\n`{bench['command']}`\n\n```\n{rows}\n```\n")
 
 
 LIFTER_TABLES = {
-    4: ("Table 4: score model (P, one hypothesis; and the mean of 50) vs deterministic lifter with the same backbone (D), "
-        "MPJPE P1 (mm)", "Paper (H3.6M; columns GT, DT, GT+N(0,25), DT+N(0,25)): P(GT) 35.6, 55.7, 72.2, 81.2; "
+    4: ("Table 4: score model (P, one hypothesis; and the mean of 50) vs deterministic lifter with the same "
+        "backbone (D), MPJPE P1 (mm)",
+        "Paper (H3.6M; columns GT, DT, GT+N(0,25), DT+N(0,25)): P(GT) 35.6, 55.7, 72.2, 81.2; "
         "D(GT) 41.9, 61.6, 77.9, 89.2; P(DT) 38.9, 51.0, 61.1, 69.0; D(DT) 46.9, 57.0, 64.4, 72.1"),
     8: ("Table 8: generated poses as training data for a deterministic lifter, MPJPE P1 (mm) on GT 2D",
         "Paper (H3.6M): real 2,438: 66.1; + 1,219 generated 62.0; + 2,438: 60.0; + 177,200: 58.1; "
@@ -160,9 +167,9 @@ def render_network_size(path: Path) -> str:
     """The network-size benchmark (benchmarks/network_size.py --json) as a fixed-width block."""
     from network_size import format_rows
     bench = json.loads(path.read_text())
+    rows = format_rows(bench["rows"], bench["inputs"], bench["hypotheses"], bench["single_inputs"], machine(bench))
     return (f"### Table 9, network size: width and depth at equal training steps\n\n`{bench['command']}`\n\n```\n"
-            f"{format_rows(bench['rows'], bench['inputs'], bench['hypotheses'], bench['single_inputs'], machine(bench))}"
-            f"\n```\n\nPaper (H3.6M, 1k sampling steps, minMPJPE P1 / samples per second on a 2080Ti): 2 x 512 "
+            f"{rows}\n```\n\nPaper (H3.6M, 1k sampling steps, minMPJPE P1 / samples per second on a 2080Ti): 2 x 512 "
             f"44.3 / 461, 2 x 1024 35.6 / 240, 2 x 2048 37.6 / 79, 2 x 4096 37.5 / 35, 3 x 1024 37.2 / 154, "
             f"4 x 1024 37.1 / 123\n")
 
@@ -173,11 +180,12 @@ def render_lifter_table(path: Path) -> str:
     title, paper = LIFTER_TABLES[result["table"]]
     columns = list(next(iter(result["rows"].values())))
     lines = ["| model | " + " | ".join(columns) + " |", "|" + "---|" * (len(columns) + 1)]
-    lines += [f"| {name} | " + " | ".join(f"{row[c]:.1f}" for c in columns) + " |" for name, row in result["rows"].items()]
+    lines += [f"| {name} | " + " | ".join(f"{row[c]:.1f}" for c in columns) + " |"
+              for name, row in result["rows"].items()]
     s = result["sampler"]
     reused = f" (D rows from `{result['lifters_from']}`)" if "lifters_from" in result else ""
-    return (f"### {title}\n\n{result['inputs']} inputs (bundled test split, every {result['every']}th pose of each take); lifters "
-            f"trained {result['steps']} steps each; P sampled with {s['name']} x {s['steps']} steps; "
+    return (f"### {title}\n\n{result['inputs']} inputs (bundled test split, every {result['every']}th pose of each "
+            f"take); lifters trained {result['steps']} steps each; P sampled with {s['name']} x {s['steps']} steps; "
             f"{result['hardware']}; wall time {result['seconds']:.0f} s.\n\n`{result['command']}`{reused}\n\n"
             + "\n".join(lines) + f"\n\n{paper}\n")
 
@@ -195,12 +203,14 @@ def render(results_dir: Path = RESULTS) -> str:
         s = table["sampler"]
         subset = (f"CMU, every {CMU_EVERY}th pose of each take" if table["data"] == "cmu"
                   else f"bundled test split, every {table['every']}th pose of each take")
-        parts.append(f"### {table['title']}\n\n{table['inputs']} inputs ({subset}); sampler {s['name']} x {s['steps']} steps ({s['schedule']}, "
-                     f"{s['precision']}); {table['hardware']}; wall time {total:.0f} s.\n\n"
+        parts.append(f"### {table['title']}\n\n{table['inputs']} inputs ({subset}); sampler {s['name']} x "
+                     f"{s['steps']} steps ({s['schedule']}, {s['precision']}); {table['hardware']}; "
+                     f"wall time {total:.0f} s.\n\n"
                      f"`{table['command']}`\n")
         for rerun in table.get("reruns", []):
             label = "Row" if len(rerun['rows']) == 1 else "Rows"
-            parts.append(f"{label} {', '.join(map(str, rerun['rows']))} rerun on {rerun['date']}: `{rerun['command']}`\n")
+            parts.append(f"{label} {', '.join(map(str, rerun['rows']))} rerun on {rerun['date']}: "
+                         f"`{rerun['command']}`\n")
         header = "| row | " + " | ".join(table["columns"]) + " |"
         lines = [header, "|" + "---|" * (len(table["columns"]) + 1)]
         for row in table["rows"]:

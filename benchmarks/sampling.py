@@ -112,8 +112,8 @@ def run(checkpoint, inputs: int, hypotheses: int, single_inputs: int, configs, d
     rows, per_input = [], []
     for name, steps, schedule, precision in configs:
         dtype, _, compiled = precision.partition("+")
-        sampler = prior.sampler_for("estimate").with_settings(name=name, steps=steps, schedule=schedule, precision=dtype,
-                                              compile=bool(compiled))
+        sampler = prior.sampler_for("estimate").with_settings(name=name, steps=steps, schedule=schedule,
+                                                              precision=dtype, compile=bool(compiled))
         if compiled:  # a first, untimed run compiles for every chunk shape
             sampler.run(request)
             sampler.run(single_request)
@@ -132,7 +132,8 @@ def run(checkpoint, inputs: int, hypotheses: int, single_inputs: int, configs, d
             "seconds": seconds + single_seconds, "peak_rss_mb": peak_rss_mb()})
         rows[-1]["speedup"] = rows[-1]["hyp_per_s"] / rows[0]["hyp_per_s"]
         for key in ("P1_S1", "meanP1"):
-            rows[-1][key + "_diff"], rows[-1][key + "_diff_se"] = paired_difference(per_input[-1][key], per_input[0][key])
+            difference = paired_difference(per_input[-1][key], per_input[0][key])
+            rows[-1][key + "_diff"], rows[-1][key + "_diff_se"] = difference
         if progress:
             print(json.dumps(rows[-1]), flush=True)
     return rows
@@ -153,8 +154,8 @@ def _diff(row, key) -> str:
 
 def format_rows(rows, inputs, hypotheses, single_inputs, machine) -> str:
     header = (f"{'sampler':10} {'steps':>5} {'sched':7} {'prec':12} {'NFE':>4} {'minP1':>6} {'minP2':>6} "
-              f"{'P1 S=1':>7} {'(vs ref)':>11} {'meanP1':>7} {'(vs ref)':>11} {'>300mm%':>7} {'hyp/s':>8} {'speedup':>7} "
-              f"{'peakMB':>7}")
+              f"{'P1 S=1':>7} {'(vs ref)':>11} {'meanP1':>7} {'(vs ref)':>11} {'>300mm%':>7} {'hyp/s':>8} "
+              f"{'speedup':>7} {'peakMB':>7}")
     lines = [f"Estimation on {inputs} bundled test inputs, S = {hypotheses} hypotheses (P1 S=1: "
              f"{single_inputs} inputs, one hypothesis each); {machine}", header]
     for r in rows:
@@ -177,7 +178,8 @@ if __name__ == "__main__":
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--progress", action="store_true", help="print each row as JSON when done")
     args = parser.parse_args()
-    configs = CONFIGS if args.only is None else [CONFIGS[0]] + [CONFIGS[int(i)] for i in args.only.split(",") if i != "0"]
+    configs = (CONFIGS if args.only is None
+               else [CONFIGS[0]] + [CONFIGS[int(i)] for i in args.only.split(",") if i != "0"])
     configs = machine_configs(configs + [parse_row(row) for row in args.row], torch.device("cpu"))
     rows = run(args.checkpoint, args.inputs, args.hypotheses, args.single_inputs, configs, progress=args.progress)
     if args.json:

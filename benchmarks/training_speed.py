@@ -15,10 +15,9 @@ import time
 from pathlib import Path
 from unittest.mock import patch
 
+import hardware  # benchmarks/ is on sys.path when this script runs
 import torch
 from torch.optim.swa_utils import AveragedModel
-
-import hardware  # benchmarks/ is on sys.path when this script runs
 
 from gfpose import network
 from gfpose.atomic import atomic_write
@@ -69,8 +68,9 @@ def median_ms(run, repeats: int = 10) -> float:
 
 def step_breakdown(data, distinct: int, threads: int, batch_size: int) -> dict:
     """Where a float32 CPU step's time goes: forward + backward (also with torch's own dropout),
-    clipping + Adam + EMA (also with Adam's per-parameter loop and a per-parameter EMA), and the matrix products of forward + backward alone (each Linear's x W^T,
-    its input gradient g W and its weight gradient g^T x, on the main path's batch rows and the time
+    clipping + Adam + EMA (also with Adam's per-parameter loop and a per-parameter EMA), and the matrix
+    products of forward + backward alone (each Linear's x W^T, its input gradient g W and its weight
+    gradient g^T x, on the main path's batch rows and the time
     path's distinct rows), timed as plain torch.matmul calls of those shapes: the floor no
     elementwise fusion goes below."""
     torch.set_num_threads(threads)
@@ -101,8 +101,8 @@ def step_breakdown(data, distinct: int, threads: int, batch_size: int) -> dict:
         1.0 - min(decay, (1.0 + float(n)) / (10.0 + float(n)))))
 
     time_rows = distinct or batch_size
-    shapes = [(time_rows if name.startswith("time_mlp") or name.endswith("time_proj") else batch_size, *module.weight.shape)
-              for name, module in net.named_modules() if isinstance(module, torch.nn.Linear)]
+    shapes = [(time_rows if name.startswith("time_mlp") or name.endswith("time_proj") else batch_size,
+               *module.weight.shape) for name, module in net.named_modules() if isinstance(module, torch.nn.Linear)]
     operands = [(torch.randn(rows, n_in), torch.randn(n_in, n_out), torch.randn(rows, n_out))
                 for rows, n_out, n_in in shapes]
 
@@ -114,7 +114,8 @@ def step_breakdown(data, distinct: int, threads: int, batch_size: int) -> dict:
     forward_backward()
     update(), update(loop_adam, loop_ema)  # Adam's state exists before timing
     product_ms = median_ms(products)
-    return {"distinct_times": distinct, "threads": threads, "forward_backward_ms": round(median_ms(forward_backward), 1),
+    return {"distinct_times": distinct, "threads": threads,
+            "forward_backward_ms": round(median_ms(forward_backward), 1),
             "forward_backward_torch_dropout_ms": round(median_ms(forward_backward_torch_dropout), 1),
             "clip_adam_ema_ms": round(median_ms(update), 1),
             "clip_adam_ema_per_parameter_ms": round(median_ms(lambda: update(loop_adam, loop_ema)), 1),
@@ -161,8 +162,8 @@ def main() -> None:
               f"{row['step_ms']:>8} {row['steps_per_s']:>8} {row['poses_per_s']:>8} {row['poses_per_s'] / base:>7.2f}")
     breakdown = []
     if args.breakdown and device.type == "cpu":
-        breakdown = [step_breakdown(data, distinct, threads, args.batch_size) for threads in sorted({s[2] for s in settings})
-                     for distinct in sorted({s[1] for s in settings})]
+        breakdown = [step_breakdown(data, distinct, threads, args.batch_size)
+                     for threads in sorted({s[2] for s in settings}) for distinct in sorted({s[1] for s in settings})]
         for part in breakdown:
             print(json.dumps(part))
     if args.json:

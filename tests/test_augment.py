@@ -4,8 +4,18 @@ import numpy as np
 import pytest
 import torch
 
-from gfpose.augment import (BONE_GROUPS, HEIGHT_RANGE, LIMBS, augment_skeletons, bone_factors, mirror,
-                            recombine_limbs, rescale_bones, set_bone_lengths, torso_frames)
+from gfpose.augment import (
+    BONE_GROUPS,
+    HEIGHT_RANGE,
+    LIMBS,
+    augment_skeletons,
+    bone_factors,
+    mirror,
+    recombine_limbs,
+    rescale_bones,
+    set_bone_lengths,
+    torso_frames,
+)
 from gfpose.batches import PoseBatches
 from gfpose.cli import open_dataset
 from gfpose.config import Config
@@ -99,7 +109,9 @@ def test_limbs_move_with_their_torso_frame(poses):
     pair = poses[[3, 40]].repeat(8, 1, 1)
     out = recombine_limbs(pair, 1.0, torch.Generator().manual_seed(2))
     for chain, frame in LIMBS.values():
-        local = lambda p: torch.einsum("bji,bnj->bni", torso_frames(p, frame), directions(p)[:, [c - 1 for c in chain]])
+        def local(p, chain=chain, frame=frame):
+            return torch.einsum("bji,bnj->bni", torso_frames(p, frame), directions(p)[:, [c - 1 for c in chain]])
+
         mixed, sources = local(out), local(pair[:2])
         distance = (mixed[:, None] - sources[None]).norm(dim=-1).amax(-1).amin(-1)
         assert distance.max() < 1e-4

@@ -9,6 +9,7 @@ from gfpose.cli import main
 from gfpose.data.posefile import read_npz, save_pose_npz
 
 FAST = ["--sampler", "em", "--steps", "5", "--device", "cpu"]
+pytestmark = pytest.mark.slow  # every test needs the model conftest trains once per session (about 35 s)
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,17 @@ import pytest
 import torch
 
 from gfpose.data.cameras import (
-    FOCAL, Cameras, camera_views, fixed_test_cameras, intrinsics, look_at_cameras, normalize_screen,
-    place_on_floor, project, world_to_camera)
+    FOCAL,
+    Cameras,
+    camera_views,
+    fixed_test_cameras,
+    intrinsics,
+    look_at_cameras,
+    normalize_screen,
+    place_on_floor,
+    project,
+    world_to_camera,
+)
 
 
 def cams(n=64, seed=0, **kw):
@@ -86,3 +95,32 @@ def test_camera_views_rootrel_and_rigid():
     torch.testing.assert_close(torch.cdist(rootrel, rootrel), torch.cdist(poses, poses), atol=1e-2, rtol=1e-4)
     torch.testing.assert_close(kp, project(world_to_camera(placed, c), c))
     assert np.isfinite(kp.numpy()).all()
+
+
+def test_wide_cameras_span_the_real_world_ranges():
+    """Pitch and roll reach +-30 degrees (plus the off-axis turn), distances 1.5-10 m, and the
+    target lands off centre by at most the off-axis turn; every camera is a rotation."""
+    from gfpose.data.cameras import WIDE_CAMERAS, wide_cameras
+    g = torch.Generator().manual_seed(0)
+    targets = torch.randn(4000, 3, generator=g, dtype=torch.float64) * 300 + torch.tensor([0, 0, 900.0],
+                                                                                          dtype=torch.float64)
+    c = wide_cameras(targets, g)
+    eye = torch.eye(3, dtype=c.R.dtype).expand_as(c.R)
+    torch.testing.assert_close(c.R @ c.R.transpose(1, 2), eye)
+    centre = -(c.R.transpose(1, 2) @ c.t[..., None])[..., 0]
+    distance = (centre - targets).norm(dim=-1)
+    lo, hi = WIDE_CAMERAS["distance_mm"]
+    assert distance.min() >= lo - 1e-6 and distance.max() <= hi + 1e-6
+    assert distance.min() < lo + 200 and distance.max() > hi - 200
+    up = c.R @ torch.tensor([0.0, 0.0, 1.0], dtype=c.R.dtype)  # world up in camera axes
+    pitch = torch.rad2deg(torch.asin(-up[:, 2]))  # looking down: image forward against world up
+    roll = torch.rad2deg(torch.atan2(up[:, 0], -up[:, 1]))
+    off = WIDE_CAMERAS["off_axis_deg"][1]
+    for angle, limit in ((pitch, WIDE_CAMERAS["pitch_deg"][1]), (roll, WIDE_CAMERAS["roll_deg"][1])):
+        assert angle.min() < -limit + 3 and angle.max() > limit - 3
+        assert angle.abs().max() <= limit + 1.5 * off
+    px = project(world_to_camera(targets[:, None], c), c)[:, 0]
+    # a yaw then a pitch of at most `off` degrees each: the ray is at most ~sqrt(2) * off off axis
+    ray = torch.rad2deg(torch.atan((px - c.c).norm(dim=-1) / FOCAL))
+    assert ray.max() <= math.sqrt(2) * off + 0.5 and ray.max() > 0.7 * off
+    assert (world_to_camera(targets[:, None], c)[:, 0, 2] > 0).all()

@@ -10,6 +10,7 @@ import sys
 import time
 
 import numpy as np
+import pytest
 import torch
 
 from gfpose.checkpoint import load_model, load_train_state, save_train_state
@@ -51,6 +52,7 @@ def kill_after_a_checkpoint(command, run, env) -> int:
     raise AssertionError(f"training never got past step {CHECKPOINT_EVERY} ({process.communicate()[1][-2000:]})")
 
 
+@pytest.mark.slow
 def test_sigkilled_run_resumes_from_its_last_checkpoint(tmp_path, gaussian_poses):
     command, run = train_command(tmp_path, gaussian_poses), tmp_path / "run"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}

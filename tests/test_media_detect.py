@@ -1,5 +1,6 @@
 """The offline 2D detector on a committed frame of real footage, and its behaviour without mediapipe."""
 
+import os
 import sys
 from pathlib import Path
 
@@ -8,7 +9,7 @@ import pytest
 
 from gfpose.errors import InputError
 from gfpose.media.detect import BLAZEPOSE_TO_COCO, detect_keypoints
-from gfpose.media.extra import INSTALL
+from gfpose.media.extra import INSTALL, quiet_native_logs
 
 FOOTAGE = Path(__file__).resolve().parents[1] / "src" / "gfpose" / "assets" / "footage"
 FRAME = FOOTAGE / "pose2sim_cam01_f050.jpg"
@@ -57,3 +58,12 @@ def test_without_mediapipe_says_exactly_what_to_install(monkeypatch):
     with pytest.raises(InputError) as error:
         detect_keypoints([np.zeros((8, 8, 3), np.uint8)])
     assert INSTALL == 'pip install "gfpose[video]"' and INSTALL in str(error.value)
+
+
+def test_native_info_and_warnings_are_dropped_and_errors_kept(capfd):
+    with quiet_native_logs():
+        os.write(2, b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\n"
+                    b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
+                    b"W0000 00:00:1.5 12 inference_feedback_manager.cc:114] Feedback manager requires a model\n"
+                    b"E0000 00:00:1.6 12 calculator_graph.cc:887] a real error\n")
+    assert capfd.readouterr().err == "E0000 00:00:1.6 12 calculator_graph.cc:887] a real error\n"

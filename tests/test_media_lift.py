@@ -42,7 +42,8 @@ def take(frames: int = 4, missing=(2,)) -> Keypoints2D:
 
 def test_lift_writes_every_output_and_keeps_missing_frames_nan(tmp_path, prior):
     frames = [np.full((50, 50, 3), 40 * i, np.uint8) for i in range(4)]  # drawn under the overlay
-    result = lift_keypoints(prior, take(), tmp_path / "out", fps=10, num_hypotheses=3, video_frames=lambda: iter(frames))
+    result = lift_keypoints(prior, take(), tmp_path / "out", fps=10, num_hypotheses=3,
+                            video_frames=lambda: iter(frames))
     z = np.load(result.npz)
     assert z["hypotheses"].shape == (4, 3, 17, 3) and z["track"].shape == (4, 17, 3)
     assert z["spread_mm"].shape == (4, 17) and z["missing_frames"].tolist() == [2]

@@ -5,8 +5,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gfpose.errors import InputError
-from gfpose.metrics import (auc, auc_best, best_hypothesis, format_table, joint_errors, mean_mpjpe, min_mpjpe,
-                            mpjpe, p_mpjpe, pck, pck_best, per_action_table)
+from gfpose.metrics import (
+    auc,
+    auc_best,
+    best_hypothesis,
+    format_table,
+    joint_errors,
+    mean_mpjpe,
+    min_mpjpe,
+    mpjpe,
+    p_mpjpe,
+    pck,
+    pck_best,
+    per_action_table,
+)
 
 
 def random_poses(n, seed=0):
@@ -162,8 +174,8 @@ def test_format_table_layout():
 
 def test_format_by_action_puts_actions_in_rows():
     from gfpose.metrics import format_by_action
-    table = {"P1": {"walk-turn-left": 10.0, "walk-turn-right": 30.0, "Avg": 20.0}, "P2": {"walk-turn-left": 5.0,
-                                                                                           "walk-turn-right": 7.0, "Avg": 6.0}}
+    table = {"P1": {"walk-turn-left": 10.0, "walk-turn-right": 30.0, "Avg": 20.0},
+             "P2": {"walk-turn-left": 5.0, "walk-turn-right": 7.0, "Avg": 6.0}}
     lines = format_by_action(table).splitlines()
     assert lines[0].split() == ["P1", "P2"]
     assert lines[1].split() == ["walk-turn-left", "10.0", "5.0"] and lines[3].split() == ["Avg", "20.0", "6.0"]

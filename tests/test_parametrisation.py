@@ -55,7 +55,8 @@ def test_loss_is_the_weighted_denoising_error_of_the_score(sigma_data):
         level2 = (sde.sigma(tt) / sde.alpha(tt)) ** 2
         weight = 1 / level2 + (0 if sigma_data is None else 1 / sigma_data**2)
         expected = ((denoised - x0) ** 2).sum() * weight
-        assert model.loss(x0, cond, tt, z).item() == pytest.approx(expected.item(), rel=1e-5)  # score casts t to float32
+        # rel=1e-5: the score casts t to float32
+        assert model.loss(x0, cond, tt, z).item() == pytest.approx(expected.item(), rel=1e-5)
 
 
 def test_for_config_picks_the_parametrisation():

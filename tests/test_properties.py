@@ -7,15 +7,16 @@ import json
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, arrays
+from test_robustness import CHAIN_BVH, CHAIN_RIG, FAST, KEYPOINTS, STANDING, save_tiny_model
 
 from gfpose.data.bvh import load_bvh
 from gfpose.data.keypoints import load_keypoints
 from gfpose.data.posefile import load_pose_npz
 from gfpose.errors import InputError
 from gfpose.prior import PosePrior
-from test_robustness import CHAIN_BVH, CHAIN_RIG, FAST, KEYPOINTS, STANDING, save_tiny_model
 
 SETTINGS = settings(max_examples=50, deadline=None, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

@@ -9,6 +9,7 @@ import stat
 import numpy as np
 import pytest
 import torch
+from conftest import small_config
 
 from gfpose.atomic import atomic_write
 from gfpose.checkpoint import load_model, load_train_state, save_model, save_train_state
@@ -21,7 +22,6 @@ from gfpose.errors import InputError
 from gfpose.network import ScoreNet
 from gfpose.prior import PosePrior
 from gfpose.skeleton import H36M_JOINTS
-from conftest import small_config
 
 FAST = dict(name="em", steps=3, schedule="uniform", precision="fp32")
 

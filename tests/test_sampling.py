@@ -36,7 +36,9 @@ def test_wrong_score_factor_is_detected(name, steps, schedule):
     few-step default sampler given a score off by the same factor."""
     gen = torch.Generator().manual_seed(0)
     x = SDE.prior_sample((20000, 4), generator=gen)
-    doubled = lambda x, t: 2 * exact_score(x, t)  # f - g^2 s == f - 1/2 g^2 (2 s)
+    def doubled(x, t):
+        return 2 * exact_score(x, t)  # f - g^2 s == f - 1/2 g^2 (2 s)
+
     out = get_sampler(name)(doubled, SDE, x, time_grid(steps, 1.0, 1e-3, schedule, SDE), generator=gen)
     assert not torch.allclose(out.var(0), VAR, rtol=0.12, atol=0.01)
 
@@ -51,8 +53,8 @@ def test_imputation_keeps_observations_and_samples_the_rest(name):
     mask = torch.zeros(8000, 4, dtype=torch.bool)
     mask[:, 0] = True
     steps = 200 if name in ("em", "pc") else 20
-    out = get_sampler(name)(exact_score, SDE, x, time_grid(steps, 1.0, 1e-3, "logsnr" if steps == 20 else "uniform", SDE),
-                            generator=gen, imputation=Imputation(observed, mask))
+    times = time_grid(steps, 1.0, 1e-3, "logsnr" if steps == 20 else "uniform", SDE)
+    out = get_sampler(name)(exact_score, SDE, x, times, generator=gen, imputation=Imputation(observed, mask))
     assert torch.equal(out[:, 0], observed[:, 0])
     assert torch.allclose(out[:, 1:].mean(0), MEAN[1:], atol=0.1)
 

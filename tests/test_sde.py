@@ -31,7 +31,9 @@ def test_variance_obeys_its_ode():
     sde = SubVPSDE()
     t = torch.linspace(0.05, 0.95, 19, dtype=torch.float64)
     h = 1e-6
-    var = lambda s: sde.sigma(s) ** 2
+    def var(s):
+        return sde.sigma(s) ** 2
+
     derivative = (var(t + h) - var(t - h)) / (2 * h)
     assert torch.allclose(derivative, -sde.beta(t) * var(t) + sde.diffusion(t) ** 2, rtol=1e-5)
 

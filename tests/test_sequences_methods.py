@@ -9,17 +9,17 @@ import torch
 
 from gfpose import PosePrior
 from gfpose.data.bvh import load_bvh
+from gfpose.data.rigs import GFPOSE_RIG
 from gfpose.errors import InputError
+from gfpose.media.bvh_denoise import denoise_bvh
 from gfpose.media.bvh_export import export_bvh
 from gfpose.sequences.api import complete_sequence, denoise_sequence, lift_sequence, sequence_method
-from gfpose.data.rigs import GFPOSE_RIG
-from gfpose.sequences.bvh import denoise_bvh
 from gfpose.sequences.commands import add_sequence_arguments, cmd_denoise_bvh, sequence_outputs
 from gfpose.sequences.damage import MocapDamage
 from gfpose.sequences.draw import draw_window
 from gfpose.sequences.filters import interpolate_gaps
 from gfpose.sequences.metrics import track_metrics
-from gfpose.sequences.takes import load_takes, fixed_camera_views
+from gfpose.sequences.takes import fixed_camera_views, load_takes
 from gfpose.tasks import estimate_request
 
 SEQUENCES = Path(__file__).resolve().parents[1] / "benchmarks" / "data" / "sequences.npz"

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from gfpose.data.cameras import FOCAL, fixed_test_cameras, camera_views
+from gfpose.data.cameras import FOCAL, camera_views, fixed_test_cameras
 from gfpose.errors import InputError
 from gfpose.sequences.noise import correlated_normal
 from gfpose.sequences.paths import coherent_path, reprojection_errors, viterbi

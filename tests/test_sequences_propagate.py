@@ -73,7 +73,9 @@ def test_propagated_hypotheses_explain_their_own_frame(sampler, inputs):
     start = sampler.run(estimate_request(keypoints[:1], size[:1], HYPOTHESES), seed=0)
     request = propagate_request(keypoints[12:13], size[12:13], start, sampler.start_time_for_noise(48.0))
     moved = sampler.with_settings(steps=1).run(request, seed=0)
-    error = lambda poses: torch.linalg.norm(poses - truth, dim=-1).mean()
+    def error(poses):
+        return torch.linalg.norm(poses - truth, dim=-1).mean()
+
     assert error(moved) < error(start) - 10
 
 

@@ -36,6 +36,7 @@ def best_p1(hyps, gt) -> float:
     return metrics.hypothesis_errors(torch.as_tensor(hyps), gt, protocol=1).min(dim=1).values.mean().item()
 
 
+@pytest.mark.slow  # a model conftest trains once per session (about 35 s)
 def test_evaluate_complete_2d_equals_the_api(prior, poseset):
     spec = EvalTask("complete-2d", hypotheses=3, missing=MissingJoints(parts=("r_leg",)), seed=4)
     result = evaluate(prior.sampler, poseset, spec, progress=False)
@@ -46,6 +47,7 @@ def test_evaluate_complete_2d_equals_the_api(prior, poseset):
     assert result["table"]["P1 min S=3"]["Avg"] == pytest.approx(best_p1(hyps, inputs.poses), abs=1e-3)
 
 
+@pytest.mark.slow  # a model conftest trains once per session (about 35 s)
 @pytest.mark.parametrize("mode", ["conditional", "imputation", "both"])
 def test_evaluate_complete_3d_equals_the_api(prior, poseset, mode):
     spec = EvalTask("complete-3d", hypotheses=2, missing=MissingJoints(count=3), mode=mode, seed=2)
@@ -57,6 +59,7 @@ def test_evaluate_complete_3d_equals_the_api(prior, poseset, mode):
     assert result["table"]["P1 min S=2"]["Avg"] == pytest.approx(best_p1(hyps, inputs.poses), abs=1e-3)
 
 
+@pytest.mark.slow  # a model conftest trains once per session (about 35 s)
 @pytest.mark.parametrize("denoiser", ["sample", "mean"])
 def test_evaluate_denoise_equals_the_api(prior, poseset, denoiser):
     spec = EvalTask("denoise", noise_3d=PoseNoise("gaussian", 100.0), t0="auto", denoiser=denoiser, seed=3)
@@ -69,6 +72,7 @@ def test_evaluate_denoise_equals_the_api(prior, poseset, denoiser):
         metrics.mpjpe(torch.as_tensor(clean), inputs.poses).mean().item(), abs=1e-3)
 
 
+@pytest.mark.slow  # a model conftest trains once per session (about 35 s)
 def test_int8_through_the_task_layer_stays_close_to_fp32(prior, poseset):
     keypoints = eval_inputs(poseset).keypoints.numpy()[:8]
     reference = prior.estimate(keypoints, num_hypotheses=4, seed=1)
@@ -129,6 +133,7 @@ def test_shipped_model_is_trained():
     assert best_p1(hyps, inputs.poses) < 110.0
 
 
+@pytest.mark.slow  # a model conftest trains once per session (about 35 s)
 def test_estimation_model_serves_the_2d_inputs_it_was_trained_for(unconditional_model, conditional_model, poseset):
     """With an estimation model loaded beside the unified one, 2D inputs with whole parts missing at
     most draw from it (the same poses as the estimation model alone), 2D inputs with a cut part (one
@@ -153,8 +158,34 @@ def test_estimation_model_serves_the_2d_inputs_it_was_trained_for(unconditional_
     assert both.sampler_for("denoise") is both.sampler and both.sampler_for("complete-2d") is both.sampler_2d
 
 
+@pytest.mark.slow  # a model conftest trains once per session (about 35 s)
 def test_models_with_different_sdes_are_not_routed_together(conditional_model):
     estimation = PosePrior.load(conditional_model, device="cpu").sampler
     other = Sampler(estimation.net, SubVPSDE(0.1, 10.0), estimation.data_scale)
     with pytest.raises(InputError, match="SDE"):
         RoutedSampler(estimation, other)
+
+
+def test_detector_keypoints_go_to_the_detector_model(unconditional_model, conditional_model, poseset, tmp_path):
+    """A third model trained with model.joints = 'detector' draws the 2D marked as detector keypoints
+    (the same poses as that model alone); 2D marked 'mocap' keeps the estimation model; a model of the
+    mocap definition is refused as the detector model by name."""
+    import dataclasses
+
+    from gfpose.checkpoint import load_model, save_model
+    state, config, step = load_model(conditional_model)
+    detector = tmp_path / "detector.safetensors"
+    save_model(detector, state, dataclasses.replace(config, model=dataclasses.replace(config.model, joints="detector")),
+               step)
+    keypoints = eval_inputs(poseset).keypoints.numpy()[:4]
+    three = PosePrior.load(unconditional_model, device="cpu", estimation=unconditional_model, detector=detector, **FAST)
+    alone = PosePrior.load(detector, device="cpu", **FAST)
+    np.testing.assert_array_equal(three.estimate(keypoints, num_hypotheses=2, seed=1, joints="detector"),
+                                  alone.estimate(keypoints, num_hypotheses=2, seed=1))
+    unified = PosePrior.load(unconditional_model, device="cpu", **FAST)
+    np.testing.assert_array_equal(three.estimate(keypoints, num_hypotheses=2, seed=1),
+                                  unified.estimate(keypoints, num_hypotheses=2, seed=1))
+    with pytest.raises(InputError, match="model.joints = 'mocap'"):
+        PosePrior.load(unconditional_model, device="cpu", detector=conditional_model)
+    with pytest.raises(InputError, match="joints"):
+        three.estimate(keypoints, joints="openpose")

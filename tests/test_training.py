@@ -11,17 +11,17 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from conftest import small_config
 
 from gfpose import PosePrior
-from gfpose.checkpoint import load_model
+from gfpose.checkpoint import load_model, load_train_state
 from gfpose.config import NAMED_CONFIGS, Config, TrainConfig
 from gfpose.train import STATE_FILE, learning_rate, optimiser_and_ema, train
-from gfpose.checkpoint import load_train_state
-from conftest import small_config
 
 SETTINGS = dict(name="em", steps=200, schedule="uniform", precision="fp32")
 
 
+@pytest.mark.slow  # a model conftest trains once per session (about 35 s)
 @pytest.mark.parametrize("settings, model", [(SETTINGS, "unconditional_model"), ({}, "unconditional_model"),
                                              ({}, "edm_unconditional_model")],
                          ids=["alg1-em", "default-fast", "edm-default-fast"])
@@ -39,6 +39,7 @@ def test_generated_poses_match_the_training_gaussian(request, gaussian_poses, se
     assert 0.7 < (v @ np.cov(poses.T) @ v) / (v @ cov @ v) < 1.3
 
 
+@pytest.mark.slow  # a model conftest trains once per session (about 35 s)
 def test_conditional_samples_match_the_gaussian_conditional(conditional_model, gaussian_poses):
     prior = PosePrior.load(conditional_model, device="cpu", **SETTINGS)
     truth = gaussian_poses.sample(3, seed=7)
@@ -57,6 +58,7 @@ def test_conditional_samples_match_the_gaussian_conditional(conditional_model, g
         assert 0.75 < ratio.mean() < 1.25, ratio
 
 
+@pytest.mark.slow  # a model conftest trains once per session (about 35 s)
 def test_checkpoint_round_trip_gives_identical_samples(unconditional_model, tmp_path):
     from gfpose.checkpoint import save_model
     state, config, step = load_model(unconditional_model)
@@ -191,8 +193,8 @@ def test_ema_follows_the_warm_up_rule_and_fused_adam_the_adam_update():
 @pytest.mark.parametrize("native", [False, True])
 def test_training_precision_follows_the_config_then_the_hardware(monkeypatch, native):
     """train.bf16 = true/false is obeyed whatever the CPU; null follows native bf16 support."""
-    from gfpose.train import TrainingStep
     from gfpose.network import ScoreNet
+    from gfpose.train import TrainingStep
     monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: native)
     config = small_config("HPJ-T00", steps=2)
     net = ScoreNet(config.model)
@@ -211,9 +213,10 @@ def test_bf16_training_learns_the_gaussian_as_float32_does(tmp_path, gaussian_po
     for bf16 in (False, True):
         config = small_config("HPJ-T00", steps=150, bf16=bf16).with_overrides(
             ["train.batch_size=128", "train.log_every=10", "model.hidden=64"])
-        train(config, data, tmp_path / str(bf16), torch.device("cpu"), progress=False)
-        losses = [json.loads(line)["loss"] for line in (tmp_path / str(bf16) / "log.jsonl").read_text().splitlines()]
-        runs[bf16] = (np.mean(losses[:2]), np.mean(losses[-3:]), load_model(tmp_path / str(bf16) / "model.safetensors")[0])
+        run = tmp_path / str(bf16)
+        train(config, data, run, torch.device("cpu"), progress=False)
+        losses = [json.loads(line)["loss"] for line in (run / "log.jsonl").read_text().splitlines()]
+        runs[bf16] = (np.mean(losses[:2]), np.mean(losses[-3:]), load_model(run / "model.safetensors")[0])
     (first32, last32, w32), (first16, last16, w16) = runs[False], runs[True]
     assert last32 < 0.5 * first32 and last16 < 0.5 * first16
     assert abs(last16 - last32) < 0.1 * last32

@@ -22,12 +22,25 @@ differently by BlazePose and the training skeleton):
 - how well the first hypothesis and the reference explain the lifted 2D (orthographic fit, px), and
   each camera's pitch, roll and distance (the model was trained on upright cameras 4-6 m away).
 
+The peer (issue 28): mediapipe's own 3D, BlazePose's world landmarks of the same video frames
+(benchmarks/footage/blazepose_3d.py: H36M-17, camera-like axes), with the left/right labels of its
+limbs exchanged in the frames where the multi-view check exchanged its 2D's (so that it has the
+labels gfpose's input has), scored the same way: P-MPJPE, root-aligned MPJPE after one global scale
+per camera by the same bone rule, and the acceleration error; with mediapipe's landmark smoothing
+on; and with its labels as output.
+
 Writes docs/results/monocular_footage.json and docs/images/footage_monocular.png (one frame per
 camera: the video with its 2D above, the lifted track over the reference in black below).
 ``--cache`` keeps the hypotheses in an npz and reuses them on the next run.
 
+The two-person clip (``--src ../shared/data/pose2sim-demo-multiperson``) is scored against its
+reference (benchmarks/footage/multiview_reference_multiperson.npz) one person at a time
+(``--person``, default every one), into docs/results/monocular_footage_multiperson.json (no figure
+unless ``--figure`` is given; the hypotheses' cache gets a ``_person<p>`` suffix). Frames where
+the reference, the lifted 2D or BlazePose lack a joint are left out of the errors.
+
     python benchmarks/footage/monocular_vs_reference.py [--src ../shared/data/pose2sim-demo] [--cache PATH]
-        [--chain-frames 12] [--json docs/results/monocular_footage.json]
+        [--chain-frames 12] [--json docs/results/monocular_footage.json] [--reference NPZ] [--person P]
 """
 
 from __future__ import annotations
@@ -51,13 +64,17 @@ from gfpose.data.keypoints import Keypoints2D
 from gfpose.geometry import root_center
 from gfpose.media.calibration import Camera, read_qualisys
 from gfpose.media.lift import VIDEO_CHAIN_FRAMES, estimate_take, select_track, to_training_camera
+from gfpose.media.triangulate import LIMB_PAIRS
 from gfpose.media.video import open_media
 from gfpose.metrics import min_mpjpe, mpjpe, p_mpjpe
+from gfpose.prior import ESTIMATION_FILE, asset_path, pretrained_path
 from gfpose.skeleton import BONES, NUM_JOINTS
 from gfpose.viz import GT_COLOR, plot_pose_2d, plot_pose_3d, set_equal_3d
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import hardware  # noqa: E402  (benchmarks/hardware.py)
+from blazepose_3d import default_cache, load_clip  # noqa: E402  (benchmarks/footage/blazepose_3d.py)
+from multiview_reference import CLIPS, clip_suffix  # noqa: E402
 
 COMMAND = "python benchmarks/footage/monocular_vs_reference.py"
 HYPOTHESES, SEED = 50, 0
@@ -66,6 +83,8 @@ HEAD_NECK = (9, 10)
 JOINT_SETS = {"all_joints": tuple(range(NUM_JOINTS)),
               "without_head_neck": tuple(j for j in range(NUM_JOINTS) if j not in HEAD_NECK)}
 SIZE_BONES = tuple(bone for bone in BONES if not set(bone) & set(HEAD_NECK))
+PEER_LABELS = {"mediapipe_3d": "mediapipe 3D", "mediapipe_3d_smoothed": "mediapipe 3D smoothed",
+               "mediapipe_3d_as_output": "mediapipe 3D labels as output"}
 
 
 def ideal_pinhole(camera: Camera, keypoints: np.ndarray, image_size: tuple[int, int]) -> tuple[np.ndarray, float]:
@@ -81,7 +100,7 @@ def camera_attitude(camera: Camera, root_world: np.ndarray) -> dict:
     up = camera.R @ np.array([0.0, 0.0, 1.0])
     return {"pitch_deg": float(np.degrees(np.arcsin(-up[2]))),
             "roll_deg": float(np.degrees(np.arctan2(up[0], -up[1]))),
-            "root_depth_mm": float(np.median(root_world @ camera.R[2] + camera.t[2]))}
+            "root_depth_mm": float(np.nanmedian(root_world @ camera.R[2] + camera.t[2]))}
 
 
 def reference_in_camera(points_world: np.ndarray, camera: Camera) -> np.ndarray:
@@ -89,12 +108,28 @@ def reference_in_camera(points_world: np.ndarray, camera: Camera) -> np.ndarray:
     return root_center(points_world @ camera.R.T + camera.t)
 
 
+def open_prior(detector: Path | None):
+    """The shipped models, with another detector model file where one is given."""
+    if detector is None:
+        return gfpose.PosePrior.pretrained(device="cpu", precision="fp32")
+    estimation = asset_path(ESTIMATION_FILE)
+    return gfpose.PosePrior.load(pretrained_path(), device="cpu", precision="fp32",
+                                 estimation=estimation if estimation.is_file() else None, detector=detector)
+
+
+def model_description(sampler) -> dict:
+    """The lifting model's joint definition and mask strategy (from its saved config)."""
+    config = getattr(sampler, "estimation", sampler).config
+    return {"joints": config.model.joints, "mask_strategy": config.train.mask_strategy}
+
+
 def lift_camera(prior, keypoints: np.ndarray, confidence: np.ndarray, image_size, focal: float,
                 chain_frames: int) -> np.ndarray:
-    """(T, S, 17, 3) mm hypotheses of one view's ideal-pinhole 2D at its focal length."""
+    """(T, S, 17, 3) mm hypotheses of one view's ideal-pinhole 2D at its focal length (BlazePose's
+    keypoints: the detector model draws them where one is shipped, as `gfpose lift` does)."""
     sizes = np.tile(np.asarray(image_size, dtype=np.float32), (len(keypoints), 1))
-    return estimate_take(prior, Keypoints2D(keypoints.astype(np.float32), confidence, sizes), HYPOTHESES,
-                         seed=SEED, focal_px=focal, chain_frames=chain_frames)
+    detected = Keypoints2D(keypoints.astype(np.float32), confidence, sizes, joints="detector")
+    return estimate_take(prior, detected, HYPOTHESES, seed=SEED, focal_px=focal, chain_frames=chain_frames)
 
 
 def lift_all(prior, cameras, views: list[dict], cache: Path | None, chain_frames: int) -> tuple[np.ndarray, float]:
@@ -117,7 +152,7 @@ def lift_all(prior, cameras, views: list[dict], cache: Path | None, chain_frames
 
 def bone_size(poses: np.ndarray) -> float:
     """Sum over SIZE_BONES of each bone's median length (mm) over all poses (..., 17, 3)."""
-    return float(sum(np.median(np.linalg.norm(poses[..., a, :] - poses[..., b, :], axis=-1))
+    return float(sum(np.nanmedian(np.linalg.norm(poses[..., a, :] - poses[..., b, :], axis=-1))
                      for a, b in SIZE_BONES))
 
 
@@ -127,8 +162,8 @@ def acceleration(poses: np.ndarray) -> np.ndarray:
 
 
 def mean_norm(x: np.ndarray) -> float:
-    """Mean Euclidean norm over the last axis."""
-    return float(np.linalg.norm(x, axis=-1).mean())
+    """Mean Euclidean norm over the last axis (NaN, a missing joint, left out)."""
+    return float(np.nanmean(np.linalg.norm(x, axis=-1)))
 
 
 def weak_perspective_residual(poses: np.ndarray, keypoints: np.ndarray) -> float:
@@ -140,17 +175,24 @@ def weak_perspective_residual(poses: np.ndarray, keypoints: np.ndarray) -> float
     return mean_norm(scale * a - b)
 
 
+def complete(*poses: np.ndarray) -> np.ndarray:
+    """(T,) bool: the frames where each of the (T, ..., J, D) arrays has every joint."""
+    return np.logical_and.reduce([np.isfinite(x).reshape(len(x), -1).all(axis=1) for x in poses])
+
+
 def joint_set_errors(hyps: np.ndarray, scaled_track: np.ndarray, reference: np.ndarray, scale: float) -> dict:
-    """Errors (mm) of (T, S, J, 3) hypotheses and a (T, J, 3) track against a (T, J, 3) reference."""
-    h, ref = torch.from_numpy(hyps).double(), torch.from_numpy(reference).double()
+    """Errors (mm) of (T, S, J, 3) hypotheses and a (T, J, 3) track against a (T, J, 3) reference
+    (frame by frame on the frames where none lacks a joint)."""
+    ok = complete(hyps, scaled_track, reference)
+    h, ref = torch.from_numpy(hyps[ok]).double(), torch.from_numpy(reference[ok]).double()
     return {
         "p_mpjpe_s1": float(p_mpjpe(h[:, 0], ref).mean()),
         "p_mpjpe_best": float(min_mpjpe(h, ref, protocol=2).mean()),
         "mpjpe_scaled_s1": float(mpjpe(scale * h[:, 0], ref).mean()),
         "mpjpe_scaled_best": float(min_mpjpe(scale * h, ref, protocol=1).mean()),
         "mpjpe_unscaled_s1": float(mpjpe(h[:, 0], ref).mean()),
-        "p_mpjpe_track": float(p_mpjpe(torch.from_numpy(scaled_track), ref).mean()),
-        "mpjpe_scaled_track": float(mpjpe(torch.from_numpy(scaled_track), ref).mean()),
+        "p_mpjpe_track": float(p_mpjpe(torch.from_numpy(scaled_track[ok]), ref).mean()),
+        "mpjpe_scaled_track": float(mpjpe(torch.from_numpy(scaled_track[ok]), ref).mean()),
         "acceleration_error": mean_norm(acceleration(scaled_track) - acceleration(reference)),
         "reference_acceleration": mean_norm(acceleration(reference)),
         "track_acceleration": mean_norm(acceleration(scaled_track)),
@@ -174,6 +216,55 @@ def camera_errors(hyps: np.ndarray, reference: np.ndarray, keypoints: np.ndarray
     fit = {"s1": weak_perspective_residual(hyps[:, 0], keypoints),
            "reference": weak_perspective_residual(reference, keypoints)}
     return {"scale": scale, "fit_2d_px": fit, **errors}
+
+
+def as_labelled(poses: np.ndarray, detected: np.ndarray, labelled: np.ndarray) -> tuple[np.ndarray, int]:
+    """Poses (T, 17, 3) with left and right limbs (LIMB_PAIRS) exchanged in the frames where the
+    reference's 2D ``labelled`` (T, 17, 2), corrected by the multi-view check, has the detector's 2D
+    ``detected`` (as output) exchanged; and how many limb pairs were exchanged."""
+    poses, exchanged = poses.copy(), 0
+    for joints in map(np.array, LIMB_PAIRS.values()):
+        mirrored = np.roll(joints, len(joints) // 2)
+        distance = [np.nan_to_num(np.linalg.norm(detected[:, order] - labelled[:, joints], axis=-1)).sum(1)
+                    for order in (joints, mirrored)]
+        frames = distance[1] < distance[0]
+        poses[np.ix_(frames, joints)] = poses[np.ix_(frames, mirrored)]
+        exchanged += int(frames.sum())
+    return poses, exchanged
+
+
+def peer_errors(poses: np.ndarray, reference: np.ndarray) -> dict:
+    """One global scale (the bone rule) and each joint set's P-MPJPE, scaled root-aligned MPJPE (frames
+    where neither lacks a joint), own acceleration and acceleration error (mm, mm/frame^2) of a
+    (T, 17, 3) track (mediapipe's 3D) against the (T, 17, 3) reference."""
+    scale = bone_size(reference) / bone_size(poses)
+    errors = {"scale": scale}
+    for name, joints in JOINT_SETS.items():
+        track, ref = scale * poses[:, joints], reference[:, joints]
+        ok = complete(track, ref)
+        t, r = torch.from_numpy(track[ok]), torch.from_numpy(ref[ok])
+        errors[name] = {"p_mpjpe": float(p_mpjpe(t, r).mean()), "mpjpe_scaled": float(mpjpe(t, r).mean()),
+                        "acceleration": mean_norm(acceleration(track)),
+                        "acceleration_error": mean_norm(acceleration(track) - acceleration(ref))}
+    return errors
+
+
+def peer_all(peer: dict, person: int, reference: dict, references: list, names: list) -> dict:
+    """mediapipe's 3D of each camera on the reference's frames against it: as labelled (the reference's
+    left/right corrections), smoothed (landmark smoothing on, as labelled) and as output; each with
+    every camera's errors (peer_errors) and their average, and the limb pairs relabelled per camera."""
+    variants = {"mediapipe_3d": {}, "mediapipe_3d_smoothed": {}, "mediapipe_3d_as_output": {}}
+    relabelled = {}
+    for v, (name, ref) in enumerate(zip(names, references)):
+        index, who = reference["frames"] + reference["frame_offsets"][v], person_order(reference)[person, v]
+        plain, smoothed = peer["world"][who, v, index], peer["world_smoothed"][who, v, index]
+        detected, labelled = peer["keypoints_2d"][who, v, index], reference["keypoints_2d"][v]
+        (plain_labelled, relabelled[name]), (smoothed_labelled, _) = (
+            as_labelled(poses, detected, labelled) for poses in (plain, smoothed))
+        for variant, poses in zip(variants, (plain_labelled, smoothed_labelled, plain)):
+            variants[variant][name] = peer_errors(poses, ref)
+    return {"relabelled_limb_pairs": relabelled,
+            **{variant: {**rows, "average": average(rows)} for variant, rows in variants.items()}}
 
 
 def average(per_camera: dict) -> dict:
@@ -201,6 +292,24 @@ def markdown_table(per_camera: dict, joint_set: str) -> str:
     for name, row in per_camera.items():
         lines.append(f"| {name} | {row['scale']:.3f} | "
                      + " | ".join(f"{row[joint_set][c]:.1f}" for c in columns) + " |")
+    return "\n".join(lines)
+
+
+def comparison_table(errors: dict, peer: dict, joint_set: str) -> str:
+    """Per camera and on average: gfpose (S = 1, track) beside mediapipe's 3D (PEER_LABELS)."""
+    lines = ["| camera | method | scale | P-MPJPE | MPJPE scaled | accel. | accel. error |", "|" + "---|" * 7]
+    for camera, row in errors.items():
+        ours = row[joint_set]
+        rows = [("gfpose S=1", row["scale"], ours["p_mpjpe_s1"], ours["mpjpe_scaled_s1"], None, None),
+                ("gfpose track", row["scale"], ours["p_mpjpe_track"], ours["mpjpe_scaled_track"],
+                 ours["track_acceleration"], ours["acceleration_error"])]
+        rows += [(label, peer[variant][camera]["scale"],
+                  *(peer[variant][camera][joint_set][k] for k in ("p_mpjpe", "mpjpe_scaled", "acceleration",
+                                                                  "acceleration_error")))
+                 for variant, label in PEER_LABELS.items()]
+        lines += [f"| {camera} | {label} | {scale:.3f} | "
+                  + " | ".join("-" if x is None else f"{x:.1f}" for x in values) + " |"
+                  for label, scale, *values in rows]
     return "\n".join(lines)
 
 
@@ -265,17 +374,36 @@ def load_views(src: Path, cameras, reference) -> list[dict]:
     return views
 
 
-def make_report(args, prior, views: dict, errors: dict, frames_per_s: float, shown: int) -> dict:
-    """The JSON: settings, definitions, each camera's view, every camera's errors and their average."""
+def person_order(reference: dict) -> np.ndarray:
+    """(P, V): which of BlazePose's tracked people of each view is the reference's person p (blazepose_3d.py)."""
+    return reference.get("people_order", np.zeros((1, len(reference["camera_names"])), dtype=int))
+
+
+def person_view(reference: dict, person: int) -> dict:
+    """One person of a reference: a two-person reference's per-person arrays (leading person axis) indexed."""
+    if reference["points_3d"].ndim == 3:
+        return reference
+    return {k: (v[person] if k in ("points_3d", "keypoints_2d", "confidence", "used") else v)
+            for k, v in reference.items()}
+
+
+def make_report(args, prior, views: dict, errors: dict, peer: dict, frames_per_s: float, figure, shown: int,
+                frames: int) -> dict:
+    """The JSON: settings, definitions, each camera's view, every camera's errors and their average, the peer's."""
+    suffix = clip_suffix(args.src)
     return rounded({
         "command": COMMAND,
-        "source": "Pose2Sim Demo_SinglePerson (BSD-3-Clause), 4 cameras x 96 frame-aligned frames at 60 fps",
-        "reference": f"{args.reference} (docs/results/multiview_reference.json)",
-        "model": "gfpose.PosePrior.pretrained(device='cpu', precision='fp32')",
+        "source": f"{CLIPS.get(args.src.resolve().name, args.src.name)} (BSD-3-Clause), "
+                  f"{len(views)} cameras x {frames} frame-aligned frames at 60 fps",
+        "reference": f"{args.reference} (docs/results/multiview_reference{suffix}.json)",
+        "model": "gfpose.PosePrior.pretrained(device='cpu', precision='fp32')"
+                 + ("" if args.detector is None else f" with the detector model {args.detector}"),
+        "estimation_model": model_description(prior.sampler_for("estimate", "detector")),
         "sampler": dataclasses.asdict(prior.sampler.settings),
         "hypotheses": HYPOTHESES, "seed": SEED, "chain_frames": args.chain_frames,
-        "input_2d": "the reference's saved BlazePose 2D (frame-aligned; cam02 left/right-corrected by the "
-                    "multi-view check), undistorted to a pinhole with the principal point at the image centre",
+        "input_2d": "the reference's saved BlazePose 2D (frame-aligned; left/right-corrected by the multi-view "
+                    "check where a view had them exchanged), undistorted to a pinhole with the principal point "
+                    "at the image centre",
         "units": "mm; accelerations mm/frame^2 at 60 fps; fit_2d_px px",
         "scale": "one per camera: the reference's summed median bone lengths over those of all hypotheses "
                  "(head and neck bones excluded); applied to the root-aligned MPJPE and the track",
@@ -285,50 +413,93 @@ def make_report(args, prior, views: dict, errors: dict, frames_per_s: float, sho
                      "reference seen orthographically, scaled and shifted per frame to fit",
         "joint_sets": {"all_joints": "the 17 H36M joints",
                        "without_head_neck": f"all but {list(HEAD_NECK)} (neck, head)"},
-        "figure": str(args.figure), "figure_frame": shown,
+        "figure": None if figure is None else str(figure), "figure_frame": shown,
         "views": {name: {k: x for k, x in view.items() if k not in ("keypoints", "confidence")}
                   for name, view in views.items()},
         "lift_frames_per_s": frames_per_s,
         "hardware": hardware.describe(),
         "errors": {**errors, "average": average(errors)},
+        "peer": {
+            "what": "mediapipe 0.10.21 BlazePose's own 3D (pose_world_landmarks, model_complexity=1, video mode) "
+                    "of the same video frames, mapped to H36M-17 as its 2D is, in camera-like axes "
+                    "(benchmarks/footage/blazepose_3d.py, cached in " + str(args.blazepose) + ")",
+            "variants": {"mediapipe_3d": "landmark smoothing off (as the reference's 2D), left/right limbs "
+                                         "exchanged where the multi-view check exchanged its 2D's (the labels "
+                                         "gfpose's input has)",
+                         "mediapipe_3d_smoothed": "the same with mediapipe's landmark smoothing on (relabelled "
+                                                  "in the same frames)",
+                         "mediapipe_3d_as_output": "smoothing off, left/right labels as BlazePose output them"},
+            "metrics": "P-MPJPE; root-aligned MPJPE after one global scale per camera (the reference's summed "
+                      "median bone lengths over mediapipe's); acceleration (of the scaled track) and "
+                      "acceleration error as for gfpose's track",
+            **peer,
+        },
     })
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--src", type=Path, default=Path("../shared/data/pose2sim-demo"))
-    parser.add_argument("--reference", type=Path, default=Path("benchmarks/footage/multiview_reference.npz"))
-    parser.add_argument("--json", type=Path, default=Path("docs/results/monocular_footage.json"))
-    parser.add_argument("--figure", type=Path, default=Path("docs/images/footage_monocular.png"))
+    parser.add_argument("--reference", type=Path, default=None,
+                        help="default benchmarks/footage/multiview_reference<clip>.npz")
+    parser.add_argument("--person", type=int, default=None, help="a two-person reference's person (default: each)")
+    parser.add_argument("--json", type=Path, default=None, help="default docs/results/monocular_footage<clip>.json")
+    parser.add_argument("--figure", type=Path, default=None,
+                        help="default docs/images/footage_monocular.png for the one-person clip, none otherwise")
     parser.add_argument("--cache", type=Path, default=None, help="npz of the hypotheses, reused if present")
+    parser.add_argument("--detector", type=Path, default=None,
+                        help="a detector model file (model.joints = detector) instead of the shipped one")
+    parser.add_argument("--blazepose", type=Path, default=None,
+                        help="npz of BlazePose's 3D (default benchmarks/footage/blazepose_<clip>.npz, made if missing)")
     parser.add_argument("--chain-frames", type=int, default=VIDEO_CHAIN_FRAMES,
                         help="warm-started chains as gfpose lift draws them (1: every frame independently)")
     args = parser.parse_args()
+    suffix = clip_suffix(args.src)
+    args.reference = args.reference or Path(f"benchmarks/footage/multiview_reference{suffix}.npz")
+    args.json = args.json or Path(f"docs/results/monocular_footage{suffix}.json")
+    if args.figure is None and not suffix:
+        args.figure = Path("docs/images/footage_monocular.png")
 
-    reference = dict(np.load(args.reference))
-    if not (np.diff(reference["frames"]) == 1).all():
+    full = dict(np.load(args.reference))
+    if not (np.diff(full["frames"]) == 1).all():
         raise SystemExit("the reference's frames are not consecutive; acceleration needs them to be")
     cameras = read_qualisys(args.src / "Calib.qca.txt")
     names = [camera.name for camera in cameras]
-    if names != reference["camera_names"].tolist():
-        raise SystemExit(f"cameras {names} differ from the reference's {reference['camera_names'].tolist()}")
-    views = load_views(args.src, cameras, reference)
-    prior = gfpose.PosePrior.pretrained(device="cpu", precision="fp32")
-    hypotheses, frames_per_s = lift_all(prior, cameras, views, args.cache, args.chain_frames)
-    hypotheses = hypotheses.astype(np.float64)
+    if names != full["camera_names"].tolist():
+        raise SystemExit(f"cameras {names} differ from the reference's {full['camera_names'].tolist()}")
+    people = len(person_order(full))
+    peer = load_clip(args.src, people, args.blazepose)
+    args.blazepose = args.blazepose or default_cache(args.src)
+    prior = open_prior(args.detector)
+    reports = {}
+    for person in range(people) if args.person is None else [args.person]:
+        tag = "" if people == 1 else f"_person{person}"
+        reference = person_view(full, person)
+        views = load_views(args.src, cameras, reference)
+        cache = None if args.cache is None else args.cache.with_name(args.cache.stem + tag + args.cache.suffix)
+        hypotheses, frames_per_s = lift_all(prior, cameras, views, cache, args.chain_frames)
+        hypotheses = hypotheses.astype(np.float64)
 
-    references = [reference_in_camera(reference["points_3d"].astype(np.float64), c) for c in cameras]
-    scales = [bone_size(ref) / bone_size(h) for h, ref in zip(hypotheses, references)]
-    tracks = [scaled_track(h, view, scale) for h, view, scale in zip(hypotheses, views, scales)]
-    errors = {name: camera_errors(h, ref, view["keypoints"], scale, track)
-              for name, h, ref, view, scale, track in zip(names, hypotheses, references, views, scales, tracks)}
-    shown = len(reference["frames"]) // 2
-    save_figure(args.figure, args.src, names, reference["frame_offsets"], shown, reference["keypoints_2d"],
-                tracks, references)
-    report = make_report(args, prior, dict(zip(names, views)), errors, frames_per_s, shown)
+        references = [reference_in_camera(reference["points_3d"].astype(np.float64), c) for c in cameras]
+        scales = [bone_size(ref) / bone_size(h) for h, ref in zip(hypotheses, references)]
+        tracks = [scaled_track(h, view, scale) for h, view, scale in zip(hypotheses, views, scales)]
+        errors = {name: camera_errors(h, ref, view["keypoints"], scale, track)
+                  for name, h, ref, view, scale, track in zip(names, hypotheses, references, views, scales, tracks)}
+        peer_rows = peer_all(peer, person, reference, references, names)
+        shown = len(reference["frames"]) // 2
+        figure = None if args.figure is None else args.figure.with_name(args.figure.stem + tag + args.figure.suffix)
+        if figure is not None:
+            save_figure(figure, args.src, names, reference["frame_offsets"], shown, reference["keypoints_2d"],
+                        tracks, references)
+        reports[f"person{person}"] = report = make_report(args, prior, dict(zip(names, views)), errors, peer_rows,
+                                                          frames_per_s, figure, shown, len(reference["frames"]))
+        for joint_set in JOINT_SETS:
+            print(f"\n{'' if people == 1 else f'person {person}, '}{joint_set} (mm; accelerations mm/frame^2)\n"
+                  + markdown_table(report["errors"], joint_set)
+                  + f"\n\ngfpose beside mediapipe's 3D, {joint_set}\n"
+                  + comparison_table(report["errors"], report["peer"], joint_set))
+    report = reports["person0"] if people == 1 else {"people": reports}
     atomic_write(args.json, lambda tmp: Path(tmp).write_text(json.dumps(report, indent=2) + "\n"))
-    for joint_set in JOINT_SETS:
-        print(f"\n{joint_set} (mm; accelerations mm/frame^2)\n" + markdown_table(report["errors"], joint_set))
 
 
 if __name__ == "__main__":

@@ -89,7 +89,8 @@ def main() -> None:
     results = {"commands": previous["commands"] + [" ".join(["python", *sys.argv])], "machine": hardware.describe(),
                "sampler": {"name": sampler.settings.name, "steps": sampler.settings.steps,
                            "precision": sampler.precision},
-               "methods": {task: {name: dataclasses.asdict(m) for name, m in methods.items()} for task, methods in METHODS.items()},
+               "methods": {task: {name: dataclasses.asdict(m) for name, m in methods.items()}
+                           for task, methods in METHODS.items()},
                "defaults": {task: dataclasses.asdict(method) for task, method in DEFAULT_METHODS.items()},
                "tasks": previous["tasks"]}  # tasks not rerun keep their rows
     for task in args.tasks.split(","):

@@ -26,8 +26,8 @@ import numpy as np
 
 from gfpose.data.bandai import ATTRIBUTION, load_bundled, parse_take_name
 from gfpose.data.bvh_folder import root_relative_take
-from gfpose.data.rigs import BANDAI_RIG
 from gfpose.data.posefile import load_pose_npz, save_pose_npz
+from gfpose.data.rigs import BANDAI_RIG
 from gfpose.geometry import root_center
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -96,7 +96,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for name, path in sorted(extract_takes(args.bvh, names, Path(tmp)).items()):
             content = parse_take_name(path)[1]
-            takes.append((name, content, "bandai", BANDAI_FPS, most_moving_window(root_relative_take(path, BANDAI_RIG))))
+            poses = most_moving_window(root_relative_take(path, BANDAI_RIG))
+            takes.append((name, content, "bandai", BANDAI_FPS, poses))
     takes += [(name, action, "cmu", CMU_FPS, poses) for name, action, poses in cmu_test_takes(args.cmu)]
 
     columns = {"poses_3d": [], "take": [], "action": [], "source": [], "fps": [], "frame": []}

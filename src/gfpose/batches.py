@@ -10,11 +10,11 @@ import numpy as np
 import torch
 
 from gfpose.augment import augment_skeletons, recombine_limbs
-from gfpose.conditions import (Condition, condition_from_2d, condition_from_3d, mix_conditions,
-                               poses_to_model, with_mask)
+from gfpose.conditions import Condition, condition_from_2d, condition_from_3d, mix_conditions, poses_to_model, with_mask
 from gfpose.config import Config
-from gfpose.data.cameras import camera_views, look_at_cameras, place_on_floor
+from gfpose.data.cameras import Cameras, camera_views, look_at_cameras, place_on_floor, wide_cameras
 from gfpose.data.noise2d import detector_noise
+from gfpose.joint_definitions import with_joint_definition
 from gfpose.masking import MaskStrategy, sample_condition_is_3d, sample_keep_mask
 from gfpose.parametrisation import T_MIN_TRAIN
 from gfpose.seeding import generator
@@ -57,6 +57,9 @@ class PoseBatches:
         if not self.world and (train.skeleton_augment > 0 or train.mirror > 0 or train.recombine_limbs > 0):
             raise ValueError("train.skeleton_augment, train.mirror and train.recombine_limbs change world poses "
                              "before the virtual cameras; this data is camera-frame with its own 2D, so set them to 0")
+        if not self.world and config.model.joints != "mocap":
+            raise ValueError(f"model.joints={config.model.joints!r} redefines joints of world poses before the "
+                             "virtual cameras; this data is camera-frame with its own 2D")
         self.poses = self._array(poses.poses_3d)
         if not self.world:
             self.keypoints, self.image_size = self._array(poses.keypoints_2d), self._array(poses.image_size)
@@ -78,6 +81,17 @@ class PoseBatches:
         offset = start - first_epoch * self.count
         return torch.cat(perms)[offset:offset + batch_size]
 
+    def _cameras(self, targets: torch.Tensor, gen: torch.Generator) -> Cameras:
+        """Upright cameras 4-6 m away, and a TrainConfig.wide_cameras share of real-world ones."""
+        upright = look_at_cameras(targets, generator=gen)
+        share = self.config.train.wide_cameras
+        if share <= 0:
+            return upright
+        wide = wide_cameras(targets, generator=gen)
+        chosen = torch.rand(len(targets), generator=gen, device=self.device) < share
+        return Cameras(**{name: torch.where(chosen.view(-1, *[1] * (value.dim() - 1)), getattr(wide, name), value)
+                          for name, value in vars(upright).items()})
+
     def batch(self, step: int) -> Batch:
         """The global batch of one training step."""
         train = self.config.train
@@ -88,7 +102,8 @@ class PoseBatches:
             if train.recombine_limbs > 0:
                 poses = recombine_limbs(poses, train.recombine_limbs, gen)
             poses = augment_skeletons(poses, train.skeleton_augment, train.mirror, gen)
-            cameras = look_at_cameras(place_on_floor(poses)[:, 0], generator=gen)
+            poses = with_joint_definition(poses, self.config.model.joints)
+            cameras = self._cameras(place_on_floor(poses)[:, 0], gen)
             poses_cam, keypoints = camera_views(poses, cameras)
             image_size = cameras.size
         else:
@@ -111,7 +126,8 @@ def draw_times(batch: int, distinct: int, generator, device=None) -> tuple[torch
     network's time path runs `distinct` times instead of `batch` (gfpose.network)."""
     if not distinct:
         return T_MIN_TRAIN + (1 - T_MIN_TRAIN) * torch.rand(batch, generator=generator, device=device), None
-    strata = (torch.arange(distinct, device=device) + torch.rand(distinct, generator=generator, device=device)) / distinct
+    offsets = torch.rand(distinct, generator=generator, device=device)
+    strata = (torch.arange(distinct, device=device) + offsets) / distinct
     return (T_MIN_TRAIN + (1 - T_MIN_TRAIN) * strata,
             torch.randperm(batch, generator=generator, device=device) % distinct)
 

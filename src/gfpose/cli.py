@@ -1,5 +1,5 @@
-"""The `gfpose` command: demo, train, estimate, complete, denoise, generate, evaluate, lift, export-bvh,
-viz, export, data."""
+"""The `gfpose` command: demo, train, estimate, complete, denoise, generate, score, evaluate, lift,
+export-bvh, viz, export, data."""
 
 import argparse
 import json
@@ -115,7 +115,8 @@ def cmd_estimate(args):
     if args.sequence:
         from gfpose.sequences.commands import sequence_outputs
         return _save_npz(args.output, **sequence_outputs(args, prior, "estimate", kp))
-    hyps = prior.estimate(kp.keypoints, kp.image_size, args.hypotheses, confidence=kp.confidence, seed=args.seed)
+    hyps = prior.estimate(kp.keypoints, kp.image_size, args.hypotheses, confidence=kp.confidence, seed=args.seed,
+                          joints=kp.joints)
     _save_npz(args.output, hypotheses=hyps, keypoints_2d=kp.keypoints, image_size=kp.image_size)
 
 
@@ -154,6 +155,54 @@ def cmd_generate(args):
     _save_npz(args.output, poses_3d=prior.generate(args.count, seed=args.seed))
 
 
+def cmd_score(args):
+    from gfpose.data.posefile import read_npz, save_pose_npz, y_up_to_z_up
+    from gfpose.media.commands import POSE_KEYS
+    from gfpose.plausibility import SHIPPED_THRESHOLD
+    from gfpose.prior import PosePrior
+    from gfpose.skeleton import H36M_JOINTS
+    from gfpose.validation import as_numbers
+    if args.checkpoint and args.threshold is None:
+        raise InputError("--threshold is needed with --checkpoint: the default is the shipped model's")
+    arrays = read_npz(args.input)
+    key = args.key or next((k for k in POSE_KEYS if k in arrays), None)
+    if key not in arrays:
+        raise InputError(f"{args.input}: no {args.key or ' or '.join(POSE_KEYS)!r} array (found {sorted(arrays)}); "
+                         "expected (N, 17, 3) poses in mm")
+    scale = float(arrays.get("poses_3d_scale_mm", 1.0)) if key == "poses_3d" else 1.0
+    poses = as_numbers(arrays[key], f"{args.input}: {key}") * scale
+    poses = poses[None] if poses.ndim == 2 else poses
+    frame = args.frame if args.frame != "auto" else ("world" if "up_axis" in arrays else "camera")
+    if frame == "world" and str(arrays.get("up_axis", "z")) == "y":
+        poses = y_up_to_z_up(poses)
+    complete = np.isfinite(poses.reshape(len(poses), -1)).all(axis=1)
+    if not complete.any():
+        raise InputError(f"{args.input}: {key} has no pose without NaN joints to score")
+    prior = PosePrior.load(args.checkpoint, args.device) if args.checkpoint else PosePrior.pretrained(args.device)
+    threshold = SHIPPED_THRESHOLD if args.threshold is None else args.threshold
+    joints = np.full(poses.shape[:2], np.nan, dtype=np.float32)
+    joints[complete] = prior.joint_scores(poses[complete], frame)
+    score = joints.sum(axis=1)
+    flag = score > threshold  # NaN (not scored) is never flagged
+    flagged, skipped = np.flatnonzero(flag), np.flatnonzero(~complete)
+    if args.output:
+        save_pose_npz(args.output, score=score, flag=flag, joint_scores=joints, threshold=np.float32(threshold),
+                      frame=np.array(frame), joint_names=np.array(H36M_JOINTS))
+    worst = [H36M_JOINTS[int(np.argmax(joints[i]))] for i in flagged]
+    if args.json:
+        return print(json.dumps({"frames": len(poses), "scored": int(complete.sum()), "threshold": float(threshold),
+                                 "frame": frame, "flagged": flagged.tolist(), "worst_joint": worst,
+                                 "not_scored": skipped.tolist(),
+                                 "score": [None if np.isnan(v) else round(float(v), 3) for v in score]}))
+    print(f"{len(flagged)} of {int(complete.sum())} poses flagged as implausible "
+          f"(score > {threshold:.2f}, {frame} frame)"
+          + (f"; {len(skipped)} with NaN joints not scored" if len(skipped) else ""))
+    for index, joint in zip(flagged, worst):
+        print(f"  pose {index}: score {score[index]:.1f}, worst joint {joint}")
+    if args.output:
+        print(f"wrote {args.output}")
+
+
 def cmd_evaluate(args):
     from gfpose.evaluate import EvalTask, evaluate
     from gfpose.metrics import format_by_action
@@ -186,7 +235,8 @@ def cmd_viz(args):
     arrays = read_npz(args.input)
     if "hypotheses" in arrays:
         kp = arrays.get("keypoints_2d")
-        viz.save_hypotheses_figure(args.output, None if kp is None else kp[args.index], arrays["hypotheses"][args.index])
+        viz.save_hypotheses_figure(args.output, None if kp is None else kp[args.index],
+                                   arrays["hypotheses"][args.index])
     elif "poses_3d" in arrays:
         poses = arrays["poses_3d"]
         if args.output.endswith(".gif"):
@@ -203,6 +253,16 @@ def cmd_build_bandai(args):
     build_bandai(args.src, args.output)
 
 
+def cmd_build_hdm05(args):
+    from gfpose.data.hdm05 import build_hdm05
+    print(json.dumps(build_hdm05(args.src, args.output)))
+
+
+def cmd_build_cmu_bvh(args):
+    from gfpose.data.cmu_bvh import build_cmu_bvh
+    print(json.dumps(build_cmu_bvh(args.src, args.output)))
+
+
 def cmd_build_bvh(args):
     from gfpose.data.bvh_folder import build_bvh_folder
     summary = build_bvh_folder(args.src, RIGS[args.rig], args.output, min_motion_mm=args.min_motion_mm,
@@ -212,6 +272,7 @@ def cmd_build_bvh(args):
 
 def cmd_export(args):
     import torch
+
     from gfpose.checkpoint import load_model, save_model
     state, config, step = load_model(args.model)
     save_model(args.output, state, config, step, dtype=torch.float16 if args.half else None)
@@ -253,7 +314,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", default="bundled", help=DATA_HELP)
     p.add_argument("--keypoints-2d", default=None, help="VideoPose3D 2D file for Human3.6M")
     p.add_argument("--out", required=True)
-    p.add_argument("--config", default=None, help="JSON file with 'model' and 'train' sections, or a shipped one: paper, gpu, quick")
+    p.add_argument("--config", default=None,
+                   help="JSON file with 'model' and 'train' sections, or the name of a shipped one "
+                        "(gfpose/configs: paper, gpu, quick, detector)")
     p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE")
     p.add_argument("--steps", type=int, default=None)
     p.add_argument("--device", default="auto")
@@ -285,6 +348,21 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "generate":
             p.add_argument("-n", "--count", type=int, default=100)
         p.set_defaults(func=func)
+
+    p = sub.add_parser("score", help="how plausible 3D poses (npz 'track' or 'poses_3d', mm) are under the prior; "
+                       "flags implausible ones")
+    p.add_argument("input")
+    p.add_argument("-o", "--output", default=None, help="npz with score, flag and joint_scores per pose")
+    p.add_argument("--key", default=None, help="array to score (default: the first of track, poses_3d)")
+    p.add_argument("--frame", choices=("auto", "camera", "world"), default="auto",
+                   help="camera (x right, y down, z forward) or world (z up); auto: world if the file has "
+                   "'up_axis', else camera")
+    p.add_argument("--threshold", type=float, default=None,
+                   help="flag scores above this (default: the shipped model's, 99th percentile of held-out poses)")
+    p.add_argument("--checkpoint", default=None, help="model file (default: the shipped model; needs --threshold)")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--json", action="store_true", help="print one JSON object: flagged poses and every score")
+    p.set_defaults(func=cmd_score)
 
     p = sub.add_parser("evaluate", help="per-action metrics of a model on a data set")
     p.add_argument("checkpoint", nargs="?", default=None, help="model file (default: the shipped model)")
@@ -332,6 +410,14 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("src", help="folder holding Bandai-Namco-Research-Motiondataset-1/-2")
     q.add_argument("-o", "--output", default=None)
     q.set_defaults(func=cmd_build_bandai)
+    q = data_sub.add_parser("build-hdm05", help="convert the HDM05 ASF/AMC subset to a pose npz (split by actor)")
+    q.add_argument("src", help="folder holding the unpacked subset (src/{train,test}/<class>/HDM_*.amc, HDM_*.asf)")
+    q.add_argument("-o", "--output", required=True)
+    q.set_defaults(func=cmd_build_hdm05)
+    q = data_sub.add_parser("build-cmu-bvh", help="convert the CMU Daz-friendly BVH subsets to a pose npz")
+    q.add_argument("src", help="folder holding przestr/data/<subject>/ and papagina/train_data_bvh/<dance>/")
+    q.add_argument("-o", "--output", required=True)
+    q.set_defaults(func=cmd_build_cmu_bvh)
     q = data_sub.add_parser("build-bvh", help="convert a folder of BVH takes to a pose npz for `gfpose train --data`")
     q.add_argument("src", help="folder of .bvh files (searched recursively; a file's folder is its action)")
     q.add_argument("--rig", required=True, choices=tuple(RIGS),

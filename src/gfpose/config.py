@@ -6,15 +6,17 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from gfpose.joint_definitions import JOINT_DEFINITIONS
+
 # Shipped configs (src/gfpose/configs): 'paper' is the paper's estimation recipe at its public code's
 # length (HPJ-010, noise prediction, dropout 0.25, 950,000 steps of 1,000 poses); 'gpu' sees as many
 # poses with the default EDM preconditioning and dropout 0.1 in 118,750 steps of 8,000 (learning
 # rate x sqrt(8) / 1.4 for Adam's larger batch, warm-up and EMA horizon scaled by 1/8 in steps);
 # 'quick' is an estimation model from scratch in about 25 minutes on one CPU core (3,800 steps of 250,
 # lr 6e-4 after a 300-step warm-up, its second half decayed to 0: docs/RESULTS.md, Recipes).
-NAMED_CONFIGS = ("paper", "gpu", "quick")
+NAMED_CONFIGS = ("paper", "gpu", "quick", "detector")
 # Model keys added after models were first saved, with the meaning files without them have.
-SAVED_BEFORE_KEY_EXISTED = {"preconditioning": "noise"}
+SAVED_BEFORE_KEY_EXISTED = {"preconditioning": "noise", "joints": "mocap"}
 
 
 @dataclass
@@ -39,8 +41,13 @@ class ModelConfig:
     # (docs/RESULTS.md, "Recipes"); `--config paper` keeps the paper's.
     preconditioning: str = "edm"
     sigma_data: float = 2.6
+    # Where the derived joints sit, in the 2D condition and the 3D output (gfpose.joint_definitions):
+    # "mocap" (the training rigs' joints) or "detector" (as COCO keypoints define them).
+    joints: str = "mocap"
 
     def __post_init__(self):
+        if self.joints not in JOINT_DEFINITIONS:
+            raise ValueError(f"model.joints must be one of {JOINT_DEFINITIONS}, not {self.joints!r}")
         if self.preconditioning not in ("noise", "edm"):
             raise ValueError(f"model.preconditioning must be 'noise' or 'edm', not {self.preconditioning!r}")
         if not self.sigma_data > 0:
@@ -75,6 +82,9 @@ class TrainConfig:
     mirror: float = 0.0
     # Share of world poses whose arms and legs may come from other poses (gfpose.augment.recombine_limbs).
     recombine_limbs: float = 0.0
+    # Share of world poses seen through real-world cameras (gfpose.data.cameras.WIDE_CAMERAS: tilted,
+    # rolled, near and far, off centre) instead of upright ones 4-6 m away; 0 = off.
+    wide_cameras: float = 0.0
     # Distinct diffusion times per batch (stratified, gfpose.batches.draw_times); 0 = one per sample
     # (the paper's). 32 makes a CPU step 1.45x faster (benchmarks/training_speed.py) and still
     # learns the closed-form Gaussians of tests/test_training.py.

@@ -18,6 +18,7 @@ from gfpose import metrics
 from gfpose.data.cameras import camera_views, fixed_test_cameras
 from gfpose.data.noise2d import detector_noise
 from gfpose.geometry import root_center
+from gfpose.joint_definitions import with_joint_definition
 from gfpose.perturbations import MissingJoints, PoseNoise
 from gfpose.runtime import gather_row_arrays, local_rows
 from gfpose.tasks import COMPLETION_MODES, DENOISE_METHODS, complete_3d_request, denoise_request, estimate_request
@@ -36,12 +37,13 @@ class EvalInputs:
     actions: np.ndarray
 
 
-def eval_inputs(poseset, camera_seed: int = 0) -> EvalInputs:
-    """Camera-frame test inputs: fixed seeded cameras for world poses, the given views otherwise."""
+def eval_inputs(poseset, camera_seed: int = 0, joints: str = "mocap") -> EvalInputs:
+    """Camera-frame test inputs: fixed seeded cameras for world poses, with the derived joints where
+    `joints` (gfpose.joint_definitions) puts them, in 2D and 3D; the given views otherwise."""
     poses = torch.as_tensor(poseset.poses_3d)
     if poseset.frame_kind == "world":
         cameras = fixed_test_cameras(len(poses), seed=camera_seed)
-        gt, keypoints = camera_views(poses, cameras)
+        gt, keypoints = camera_views(with_joint_definition(poses, joints), cameras)
         return EvalInputs(gt, keypoints, cameras.size, poseset.action)
     return EvalInputs(root_center(poses), torch.as_tensor(poseset.keypoints_2d),
                       torch.as_tensor(poseset.image_size), poseset.action)
@@ -109,7 +111,7 @@ def _request(sampler, spec: EvalTask, inputs: EvalInputs):
 def evaluate(sampler, poseset, spec: EvalTask = EvalTask(), progress: bool = True) -> dict:
     """Run one task with a gfpose.tasks.Sampler over a PoseSet; returns
     {'table': {row: {action: value}}, ...} (mm, %), with the settings that made it."""
-    inputs = eval_inputs(poseset)
+    inputs = eval_inputs(poseset, joints=sampler.config.model.joints if sampler.config else "mocap")
     count = len(inputs.poses)
     started = time.time()
     request, t0 = _request(sampler, spec, inputs)

@@ -14,18 +14,39 @@ import torch
 from gfpose.checkpoint import load_model
 from gfpose.data.cameras import IMAGE_SIZE
 from gfpose.errors import InputError
+from gfpose.joint_definitions import JOINT_DEFINITIONS
 from gfpose.network import ScoreNet
+from gfpose.plausibility import FRAMES, SHIPPED_THRESHOLD, joint_scores, scoring_frame
 from gfpose.routing import RoutedSampler
 from gfpose.runtime import resolve_device
 from gfpose.sde import SubVPSDE
 from gfpose.skeleton import NUM_JOINTS
-from gfpose.tasks import (COMPLETION_MODES, DENOISE_METHODS, Sampler, SamplerSettings, complete_3d_request,
-                          denoise_request, estimate_request, generate_request)
-from gfpose.validation import (check_2d_input, check_choice, check_count, check_noise_mm, check_poses_mm,
-                               check_seed, check_start_time, coordinate_dims)
+from gfpose.tasks import (
+    COMPLETION_MODES,
+    DENOISE_METHODS,
+    Sampler,
+    SamplerSettings,
+    complete_3d_request,
+    denoise_request,
+    estimate_request,
+    generate_request,
+)
+from gfpose.validation import (
+    check_2d_input,
+    check_choice,
+    check_count,
+    check_noise_mm,
+    check_poses_mm,
+    check_seed,
+    check_start_time,
+    coordinate_dims,
+    positive_scalar,
+)
 
 PRETRAINED_FILE = "gfpose_bandai_u3d.safetensors"  # the unified model (App. F): every task
 ESTIMATION_FILE = "gfpose_bandai_hpj010.safetensors"  # if shipped: estimate and 2D completion
+# If shipped: estimation from detector keypoints (COCO-17 layout, video), model.joints = "detector".
+DETECTOR_FILE = "gfpose_detector_hpj010.safetensors"
 # The fast default measured in benchmarks/sampling.py (docs/RESULTS.md): DPM-Solver++(3M) with
 # the reverse SDE's full noise (eta = 1), 25 steps on a grid uniform in sqrt(t), the network in
 # bfloat16 where the hardware has it natively, else float32 (gfpose.precision). 20 steps were
@@ -43,10 +64,13 @@ class PosePrior:
     those with whole body parts missing at most, and the unified model the others (gfpose.routing).
     """
 
-    def __init__(self, sampler: Sampler, estimation_sampler: Sampler | None = None):
+    def __init__(self, sampler: Sampler, estimation_sampler: Sampler | None = None,
+                 detector_sampler: Sampler | None = None):
         self.sampler = sampler
         self.estimation_sampler = estimation_sampler
+        self.detector_sampler = detector_sampler
         self.sampler_2d = sampler if estimation_sampler is None else RoutedSampler(estimation_sampler, sampler)
+        self.detector_2d = None if detector_sampler is None else RoutedSampler(detector_sampler, sampler)
 
     @property
     def device(self) -> torch.device:
@@ -57,24 +81,33 @@ class PosePrior:
         return self.sampler.config
 
     @classmethod
-    def load(cls, path, device: str = "auto", estimation=None, **sampler_settings) -> "PosePrior":
+    def load(cls, path, device: str = "auto", estimation=None, detector=None, **sampler_settings) -> "PosePrior":
         """Load a model file written by training (EMA weights + config), and optionally a second one
-        for estimation; keyword arguments change the sampler settings (name, steps, schedule,
-        precision, compile, max_batch) from DEFAULT_SAMPLER."""
+        for estimation and a third for estimation from detector keypoints (trained with
+        model.joints = "detector"); keyword arguments change the sampler settings (name, steps,
+        schedule, precision, compile, max_batch) from DEFAULT_SAMPLER."""
         device, settings = resolve_device(device), replace(DEFAULT_SAMPLER, **sampler_settings)
-        return cls(load_sampler(path, device, settings),
-                   None if estimation is None else load_sampler(estimation, device, settings))
+        loaded = [None if p is None else load_sampler(p, device, settings) for p in (estimation, detector)]
+        if loaded[1] is not None and loaded[1].config.model.joints != "detector":
+            raise InputError(f"detector model {detector}: trained with model.joints = "
+                             f"{loaded[1].config.model.joints!r}; expected 'detector'")
+        return cls(load_sampler(path, device, settings), *loaded)
 
     @classmethod
     def pretrained(cls, device: str = "auto", **sampler_settings) -> "PosePrior":
-        """The models shipped with the package (trained on the bundled Bandai Namco motion and the CMU
-        train takes)."""
-        estimation = asset_path(ESTIMATION_FILE)
-        return cls.load(pretrained_path(), device, estimation if estimation.is_file() else None, **sampler_settings)
+        """The models shipped with the package (docs/RESULTS.md, "Models": the data each saw)."""
+        estimation, detector = (path if path.is_file() else None
+                                for path in (asset_path(ESTIMATION_FILE), asset_path(DETECTOR_FILE)))
+        return cls.load(pretrained_path(), device, estimation, detector, **sampler_settings)
 
-    def sampler_for(self, task: str) -> Sampler:
-        """The Sampler of the model that serves `task` (a gfpose.evaluate task name)."""
-        return self.sampler_2d if task in ("estimate", "complete-2d") else self.sampler
+    def sampler_for(self, task: str, joints: str = "mocap") -> Sampler:
+        """The Sampler of the model that serves `task` (a gfpose.evaluate task name) for 2D whose
+        derived joints sit where `joints` says (gfpose.joint_definitions): 2D from a detector goes
+        to the detector model where one is loaded."""
+        if task not in ("estimate", "complete-2d"):
+            return self.sampler
+        check_choice(joints, "joints", JOINT_DEFINITIONS)
+        return self.detector_2d if joints == "detector" and self.detector_2d is not None else self.sampler_2d
 
     def to(self, device) -> "PosePrior":
         """The same models on another device (e.g. one rank's GPU under torchrun)."""
@@ -86,16 +119,18 @@ class PosePrior:
         return self._with(lambda sampler: sampler.with_settings(**changes))
 
     def _with(self, change) -> "PosePrior":
-        estimation = None if self.estimation_sampler is None else change(self.estimation_sampler)
-        return PosePrior(change(self.sampler), estimation)
+        return PosePrior(change(self.sampler), *(None if s is None else change(s)
+                                                 for s in (self.estimation_sampler, self.detector_sampler)))
 
     def estimate(self, keypoints_2d, image_size=IMAGE_SIZE, num_hypotheses: int = 1,
-                 confidence=None, seed: int = 0) -> np.ndarray:
-        """2D keypoints (N, 17, 2) px (NaN or confidence 0 = missing) -> (N, S, 17, 3) mm hypotheses."""
+                 confidence=None, seed: int = 0, joints: str = "mocap") -> np.ndarray:
+        """2D keypoints (N, 17, 2) px (NaN or confidence 0 = missing) -> (N, S, 17, 3) mm hypotheses.
+        joints: 'detector' for H36M-17 made from a detector's COCO-17 keypoints
+        (gfpose.data.keypoints.COCO_TO_H36M); the output's derived joints then sit there too."""
         keypoints, size = check_2d_input(keypoints_2d, image_size, confidence)
         request = estimate_request(torch.from_numpy(keypoints), torch.from_numpy(size),
                                    check_count(num_hypotheses, "num_hypotheses"))
-        return self.sampler_2d.run(request, check_seed(seed)).numpy()
+        return self.sampler_for("estimate", joints).run(request, check_seed(seed)).numpy()
 
     def complete(self, pose, image_size=IMAGE_SIZE, num_hypotheses: int = 1, mode: str = "both",
                  seed: int = 0) -> np.ndarray:
@@ -126,6 +161,23 @@ class PosePrior:
         """(count, 17, 3) mm poses drawn from the unconditional prior."""
         request = generate_request(check_count(count, "count"), NUM_JOINTS)
         return self.sampler.run(request, check_seed(seed))[:, 0].numpy()
+
+    def joint_scores(self, poses, frame: str = "camera") -> np.ndarray:
+        """3D poses (N, 17, 3) mm -> (N, 17): how far each joint is from what the unconditional prior
+        expects, in nats (gfpose.plausibility); `score` is their sum. frame: 'camera' (x right, y down,
+        z forward, as the outputs) or 'world' (+z up)."""
+        poses = check_poses_mm(poses, "poses", allow_missing=False)
+        return joint_scores(self.sampler, scoring_frame(poses, check_choice(frame, "frame", FRAMES)))
+
+    def score(self, poses, frame: str = "camera") -> np.ndarray:
+        """3D poses (N, 17, 3) mm -> (N,) implausibility, higher = less plausible: a denoising residual
+        (Eq. 10 at z = 0 over noise levels of 5-80 mm), about -log p(x) + const in nats."""
+        return self.joint_scores(poses, frame).sum(axis=1)
+
+    def flag_implausible(self, poses, frame: str = "camera", threshold: float = SHIPPED_THRESHOLD) -> np.ndarray:
+        """(N,) True where `score` exceeds `threshold`: by default the shipped model's 99th percentile
+        on held-out real poses; another model needs its own."""
+        return self.score(poses, frame) > positive_scalar(threshold, "threshold")
 
 
 def load_sampler(path, device: torch.device, settings: SamplerSettings) -> Sampler:

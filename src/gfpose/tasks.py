@@ -28,6 +28,7 @@ from gfpose.seeding import generator
 
 COMPLETION_MODES = ("conditional", "imputation", "both")  # App. G: 'both' is best for completion
 DENOISE_METHODS = ("sample", "mean")  # reverse-SDE draw from t0, or the posterior mean (Tweedie)
+DENOISE_T0 = 0.05  # denoising's start time when the noise is not given (Table 7's t0 for small noise)
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ def complete_3d_request(partial_mm: torch.Tensor, hypotheses: int = 1, mode: str
     return Request(cond, hypotheses, observed_mm=partial if mode != "conditional" else None)
 
 
-def denoise_request(noisy_mm: torch.Tensor, t_start: float = 0.05, method: str = "sample") -> Request:
+def denoise_request(noisy_mm: torch.Tensor, t_start: float = DENOISE_T0, method: str = "sample") -> Request:
     """Noisy 3D poses (N, J, 3) mm -> denoising from t_start (Table 7), unconditionally."""
     return Request(Condition.empty(*noisy_mm.shape[:2]), 1, start_mm=root_center(noisy_mm),
                    t_start=t_start, method=method)

@@ -152,7 +152,8 @@ def _resume(path: Path, config: Config, net, ema, optimizer) -> int:
     saved = Config.from_saved(json.loads(state["config"]))
     differing = _differences(saved.model, config.model)
     if differing:
-        raise ValueError(f"{path} was trained with other model settings: {_describe(saved.model, config.model, differing)}; "
+        described = _describe(saved.model, config.model, differing)
+        raise ValueError(f"{path} was trained with other model settings: {described}; "
                          "use a new --out folder or the same settings")
     changed_recipe = _differences(saved.train, config.train) - SETTINGS_FREE_AT_RESUME
     if changed_recipe:
@@ -169,7 +170,7 @@ def _resume(path: Path, config: Config, net, ema, optimizer) -> int:
 SETTINGS_FREE_AT_RESUME = {"steps", "decay_steps", "checkpoint_every", "snapshot_every", "log_every", "init_from"}
 
 #: Model settings an init_from run may change: none alters the network's parameters.
-SETTINGS_FREE_AT_INIT = {"preconditioning", "sigma_data", "dropout"}
+SETTINGS_FREE_AT_INIT = {"preconditioning", "sigma_data", "dropout", "joints"}
 
 
 def _initialise(path, config: Config, net) -> None:
@@ -179,7 +180,8 @@ def _initialise(path, config: Config, net) -> None:
     state, saved, _ = load_model(path)
     differing = _differences(saved.model, config.model) - SETTINGS_FREE_AT_INIT
     if differing:
-        raise ValueError(f"init_from {path} has other model settings: {_describe(saved.model, config.model, differing)}")
+        described = _describe(saved.model, config.model, differing)
+        raise ValueError(f"init_from {path} has other model settings: {described}")
     net.load_state_dict(state)
 
 

@@ -17,6 +17,7 @@ Build rule (shared by the bundled Bandai set and ``gfpose data build-bvh``):
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from functools import partial
 from multiprocessing import Pool
 from pathlib import Path
@@ -31,10 +32,12 @@ from gfpose.errors import InputError
 from gfpose.geometry import root_center
 
 
-def root_relative_take(path: Path, rig: Rig) -> np.ndarray:
-    """One take as root-relative H36M-17 poses ``(F, 17, 3)`` float32 mm."""
-    from gfpose.data.bvh import load_bvh  # bvhio only when converting: training needs torch and numpy alone
-    return root_center(load_bvh(path, rig))
+def root_relative_take(path: Path, rig: Rig, load: Callable[[Path, Rig], np.ndarray] | None = None) -> np.ndarray:
+    """One take as root-relative H36M-17 poses ``(F, 17, 3)`` float32 mm, read by ``load(path, rig)``
+    (world poses; default :func:`gfpose.data.bvh.load_bvh`)."""
+    if load is None:
+        from gfpose.data.bvh import load_bvh as load  # bvhio only when converting: training needs torch and numpy alone
+    return root_center(load(path, rig))
 
 
 def keep_moving_frames(poses: np.ndarray, min_motion_mm: float) -> np.ndarray:
@@ -61,19 +64,24 @@ def choose_test_takes(names: list[str], groups: list[str], test_fraction: float)
 
 def build_pose_npz(paths: list[Path], rig: Rig, labels: dict[str, list[str]], groups: list[str],
                    out_path: str | Path, min_motion_mm: float = 20.0, test_fraction: float = 0.1,
-                   quant_mm: float = 0.5, workers: int = 2, **attributes) -> dict:
+                   quant_mm: float = 0.5, workers: int = 2, *, load: Callable[[Path, Rig], np.ndarray] | None = None,
+                   take_names: list[str] | None = None, is_test: list[bool] | None = None, **attributes) -> dict:
     """Convert the takes ``paths`` with ``rig`` and write the npz (module docstring); ``labels`` are
     per-take columns (e.g. action), ``groups`` the per-take groups of the split, ``attributes``
-    extra arrays for the file (e.g. attribution). Returns summary statistics."""
-    progress = dict(total=len(paths), desc="BVH -> H36M-17", unit="take")
-    convert = partial(root_relative_take, rig=rig)
+    extra arrays for the file (e.g. attribution). Returns summary statistics.
+
+    Other sources: ``load`` (picklable) reads a take instead of the BVH reader (see
+    :func:`root_relative_take`), ``take_names`` replace the file stems, and ``is_test`` (per take)
+    replaces the split by ``groups`` and ``test_fraction``."""
+    progress = dict(total=len(paths), desc="takes -> H36M-17", unit="take")
+    convert = partial(root_relative_take, rig=rig, load=load)
     if workers <= 1:
         takes = [convert(p) for p in tqdm(paths, **progress)]
     else:
         with Pool(workers) as pool:
             takes = list(tqdm(pool.imap(convert, paths, chunksize=8), **progress))
-    names = [p.stem for p in paths]
-    is_test = choose_test_takes(names, groups, test_fraction)
+    names = [p.stem for p in paths] if take_names is None else list(take_names)
+    is_test = choose_test_takes(names, groups, test_fraction) if is_test is None else np.asarray(is_test, bool)
     columns = {k: [] for k in ("poses_3d", "frame", "take", "split", *labels)}
     for i, (poses, name) in enumerate(zip(takes, names)):
         kept = keep_moving_frames(poses, min_motion_mm)

@@ -79,6 +79,39 @@ def look_at_cameras(targets: Tensor, generator: torch.Generator | None = None,
     return Cameras(R=R, t=t, **intrinsics(b, focal, size, like=targets))
 
 
+# Real cameras (TrainConfig.wide_cameras): pitch and roll of the optical axis, distance to the
+# subject, and the subject's direction off the optical axis (a principal point off centre).
+WIDE_CAMERAS = {"pitch_deg": (-30.0, 30.0), "roll_deg": (-30.0, 30.0), "distance_mm": (1500.0, 10000.0),
+                "off_axis_deg": (-15.0, 15.0)}
+
+
+def wide_cameras(targets: Tensor, generator: torch.Generator | None = None, focal: float = FOCAL,
+                 size=IMAGE_SIZE) -> Cameras:
+    """Cameras around ``targets`` (B, 3) mm over WIDE_CAMERAS: uniform azimuth, a pitch looking
+    down (positive) or up at the target, a roll about the optical axis, a distance, and then a turn
+    of up to ``off_axis_deg`` in yaw and pitch so the target lands off the image centre."""
+    b, ranges = len(targets), {k: tuple(math.radians(x) for x in v) for k, v in WIDE_CAMERAS.items()
+                               if k.endswith("_deg")}
+    azimuth = _uniform((0.0, 2 * math.pi), b, generator, targets)
+    pitch = _uniform(ranges["pitch_deg"], b, generator, targets)
+    dist = _uniform(WIDE_CAMERAS["distance_mm"], b, generator, targets)
+    # The camera sits on a sphere of radius `dist` around the target, `pitch` above its horizon.
+    offset = torch.stack([pitch.cos() * azimuth.cos(), pitch.cos() * azimuth.sin(), pitch.sin()], -1)
+    center = targets + dist[:, None] * offset
+    forward = -offset
+    up = torch.tensor([0.0, 0.0, 1.0], dtype=targets.dtype, device=targets.device).expand_as(forward)
+    right = torch.nn.functional.normalize(torch.linalg.cross(forward, up), dim=-1)
+    down = torch.linalg.cross(forward, right)
+    roll = _uniform(ranges["roll_deg"], b, generator, targets)
+    cr, sr, zero, one = roll.cos(), roll.sin(), torch.zeros_like(roll), torch.ones_like(roll)
+    rz = torch.stack([cr, -sr, zero, sr, cr, zero, zero, zero, one], -1).view(-1, 3, 3)
+    turn = _rotation_xy(_uniform(ranges["off_axis_deg"], b, generator, targets),
+                        _uniform(ranges["off_axis_deg"], b, generator, targets))
+    R = turn @ rz @ torch.stack([right, down, forward], dim=1)
+    t = -(R @ center[..., None])[..., 0]
+    return Cameras(R=R, t=t, **intrinsics(b, focal, size, like=targets))
+
+
 def intrinsics(n: int, focal: float = FOCAL, size=IMAGE_SIZE, like: Tensor | None = None) -> dict:
     """``f``, ``c`` (principal point at the image centre) and ``size`` tensors, each (n, 2)."""
     kw = {} if like is None else dict(dtype=like.dtype, device=like.device)

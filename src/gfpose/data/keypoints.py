@@ -40,11 +40,14 @@ COCO_TO_H36M = (
 
 @dataclass
 class Keypoints2D:
-    """H36M-17 keypoints (N, 17, 2) px (NaN = missing), confidence (N, 17) or None, image_size (N, 2)."""
+    """H36M-17 keypoints (N, 17, 2) px (NaN = missing), confidence (N, 17) or None, image_size (N, 2),
+    and where their derived joints sit: 'detector' when made from COCO-17 keypoints (COCO_TO_H36M),
+    'mocap' when given as H36M-17 (gfpose.joint_definitions)."""
 
     keypoints: np.ndarray
     confidence: np.ndarray | None
     image_size: np.ndarray
+    joints: str = "mocap"
 
 
 def mark_missing(kp: np.ndarray, conf: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
@@ -99,7 +102,7 @@ def build_keypoints(source, kp, conf, size, layout: str = "h36m",
             raise InputError(f"{source}: no frame has any keypoint")
     where = f"{source}: " if seen.all() else f"{source} (counting only the frames with keypoints): "
     kp[seen], size[seen] = check_2d_input(kp[seen], size[seen], where=where)
-    return Keypoints2D(kp, conf, size)
+    return Keypoints2D(kp, conf, size, joints="detector" if layout == "coco" else "mocap")
 
 
 def _read_json(path: Path) -> dict:

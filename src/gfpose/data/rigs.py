@@ -114,8 +114,75 @@ CMU_RIG = Rig(
     up_axis="y",
 )
 
+#: The "Daz-friendly" BVH conversion of the CMU mocap database (root ``hip``, abdomen, chest, neck,
+#: head, l/rCollar, l/rShldr (upper arm), l/rForeArm, l/rHand, l/rButtock, l/rThigh, l/rShin,
+#: l/rFoot, eyes and fingers). Every take shares one skeleton (each subject's motion retargeted
+#: onto it). Its lengths are centimetres, not inches: the pelvis stands 85-90 units above the
+#: floor and the femur is 36.8 units. Rest-pose lengths, the bundled set's medians in brackets:
+#:
+#: * pelvis = mean of the thigh joints (the hip joints, 26 mm below ``hip``): pelvis-hip 88 mm [65].
+#: * thorax = mean of the two collar joints: the base of the neck, 19 mm above shoulder height
+#:   (the ``neck`` joint is 49 mm above it); thorax-shoulder 117 mm [108].
+#: * spine = mean(abdomen, chest), 240 mm above the pelvis and 250 mm below the thorax [224, 208]
+#:   (abdomen alone would be 180 mm up, chest 298 mm).
+#: * The head joint (skull base) is only 107 mm above the thorax and the file has no head top.
+#:   Both are End Sites on ``head`` extending the neck->head bone (71.8 mm): neck/nose at 0.3x
+#:   (128 mm above the thorax [129]) and head top at 1.9x (115 mm above the nose [116]).
+#: * shoulders/elbows/wrists = Shldr/ForeArm/Hand (upper arm 282 mm [243], forearm 237 mm [223]);
+#:   hips/knees/ankles = Thigh/Shin/Foot (thigh 368 mm [391], shin 454 mm [410]: this rig's knee
+#:   sits high, the leg's total length 822 mm [801] is right).
+CMU_DAZ_RIG = Rig(
+    name="cmu-daz",
+    joints={
+        "pelvis": ("lThigh", "rThigh"),
+        "spine": ("abdomen", "chest"),
+        "thorax": ("lCollar", "rCollar"),
+        **_limbs("{}Thigh", "{}Shin", "{}Foot", "{}Shldr", "{}ForeArm", "{}Hand", left="l", right="r"),
+    },
+    derived={
+        "neck": EndSite("head", extend_from="neck", scale=0.3),
+        "head": EndSite("head", extend_from="neck", scale=1.9),
+    },
+    unit_to_mm=10.0,
+    up_axis="y",
+)
+
+#: HDM05's Acclaim ASF skeleton (CMU-style 31 bones; length unit 0.45 -> 25.4 / 0.45 mm, Y up),
+#: for :func:`gfpose.data.asf_amc.load_amc`. Names are ASF *bones* and mean each bone's end
+#: (``lfemur`` = knee), unlike BVH joints, so this rig is not in :data:`RIGS`. Rest-pose lengths
+#: of the five actors (bd, bk, dg, mm, tr) against the bundled set's medians in brackets:
+#:
+#: * pelvis = mean of the hip joints (ends of lhipjoint/rhipjoint = femur starts): pelvis-hip
+#:   59-107 mm [65]. The ASF ``root`` sits 100-118 mm above that point and is not used.
+#: * spine = end of lowerback: 229-268 mm above the pelvis, 250-302 mm below the thorax
+#:   [224, 208]; the end of upperback (353-410 mm up) would sit too close to the thorax.
+#: * thorax = end of the thorax bone (base of the neck, where the clavicles start, 10-52 mm below
+#:   shoulder height): pelvis-thorax 478-555 mm.
+#: * neck/nose = mean of the ends of lowerneck and upperneck (121-145 mm above the thorax [129]);
+#:   head top = end of the head bone (neck-head 124-150 mm [116]). Both follow the neck bones'
+#:   and head's rotations.
+#: * shoulders = humerus starts (clavicle ends): thorax-shoulder 212-262 mm [108]; the mocap fit
+#:   puts the humeral heads that far out and the arms hang from there, so it is kept.
+#: * elbows = humerus end (256-310 mm [243]); wrists = end of the *wrist* bone, not of radius:
+#:   radius ends mid-forearm (170-223 mm from the elbow), lwrist continues along the forearm and
+#:   only twists it (dof ry), the wrist's flexion is lhand's (rx rz). Forearm 247-334 mm [223].
+#: * knees = femur end (368-445 mm [391]); ankles = tibia end (378-494 mm [410]).
+HDM05_RIG = Rig(
+    name="hdm05",
+    joints={
+        "pelvis": ("lhipjoint", "rhipjoint"),
+        "spine": ("lowerback",),
+        "thorax": ("thorax",),
+        "neck": ("lowerneck", "upperneck"),
+        "head": ("head",),
+        **_limbs("{}hipjoint", "{}femur", "{}tibia", "{}clavicle", "{}humerus", "{}wrist", left="l", right="r"),
+    },
+    unit_to_mm=25.4 / 0.45,
+    up_axis="y",
+)
+
 #: The skeleton gfpose writes (gfpose.media.bvh_export): one BVH joint per H36M-17 joint, metres, Y up.
 GFPOSE_RIG = Rig(name="gfpose", joints={name: (name,) for name in H36M_JOINTS}, unit_to_mm=1000.0, up_axis="y")
 
 #: The rigs `gfpose build-bvh` and `gfpose denoise take.bvh --rig` know by name.
-RIGS = {"bandai": BANDAI_RIG, "cmu": CMU_RIG, "gfpose": GFPOSE_RIG}
+RIGS = {"bandai": BANDAI_RIG, "cmu": CMU_RIG, "cmu-daz": CMU_DAZ_RIG, "gfpose": GFPOSE_RIG}

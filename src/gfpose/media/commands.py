@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from functools import partial
 
+from gfpose.sequences.api import DEFAULT_FPS
+
 POSE_KEYS = ("track", "poses_3d")  # export-bvh: the first present is exported unless --key says
 
 
@@ -23,7 +25,7 @@ def add_media_commands(subparsers, add_sampler_args, load_prior) -> None:
                    help="image size in px of keypoint files that do not record it (COCO, OpenPose)")
     p.add_argument("--video", default=None, help="keypoint input: the video to draw the 2D overlay on")
     p.add_argument("--fps", type=float, default=None,
-                   help="frame rate (default: the video's, else 30)")
+                   help=f"frame rate (default: the video's, else {DEFAULT_FPS:g})")
     p.add_argument("--focal-px", type=float, default=None,
                    help="the camera's focal length in px (default: the training camera's, 1.145 x image width, "
                    "a 47.2 degree horizontal field of view; see gfpose.media.lift)")
@@ -41,7 +43,7 @@ def add_media_commands(subparsers, add_sampler_args, load_prior) -> None:
     p.add_argument("input")
     p.add_argument("-o", "--output", required=True)
     p.add_argument("--key", default=None, help=f"array to export (default: the first of {', '.join(POSE_KEYS)})")
-    p.add_argument("--fps", type=float, default=None, help="default: the file's 'fps', else 30")
+    p.add_argument("--fps", type=float, default=None, help=f"default: the file's 'fps', else {DEFAULT_FPS:g}")
     p.add_argument("--frame", choices=("auto", "camera", "world"), default="auto",
                    help="camera (x right, y down, z forward) or world (z up); auto: world if the file has "
                    "'up_axis', else camera")
@@ -67,7 +69,6 @@ def cmd_export_bvh(args) -> None:
     from gfpose.data.posefile import read_npz, y_up_to_z_up
     from gfpose.errors import InputError
     from gfpose.media.bvh_export import export_bvh
-    from gfpose.media.lift import DEFAULT_FPS
     arrays = read_npz(args.input)
     key = args.key or next((k for k in POSE_KEYS if k in arrays), None)
     if key not in arrays:

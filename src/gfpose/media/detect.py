@@ -4,7 +4,8 @@ Only ``model_complexity=1`` is used: the full landmark model and the person dete
 mediapipe 0.10.21 wheel, whereas complexities 0 and 2 download their weights at run time.
 BlazePose's per-landmark visibility is the confidence. A frame without a person is a missing
 frame (all NaN, confidence 0), and so is a landmark outside the image (BlazePose extrapolates
-occluded or cropped joints there): neither is an error.
+occluded or cropped joints there): neither is an error. mediapipe's info and warning logs are
+dropped (``quiet_native_logs``); its errors still show.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from tqdm import tqdm
 
 from gfpose.data.keypoints import Keypoints2D, build_keypoints
 from gfpose.errors import InputError
-from gfpose.media.extra import require
+from gfpose.media.extra import quiet_native_logs, require
 
 # BlazePose-33 landmark of each COCO-17 keypoint (nose, eyes' centres, ears, shoulders ... ankles).
 BLAZEPOSE_TO_COCO = (0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28)
@@ -35,9 +36,11 @@ def detect_keypoints(frames: Iterable[np.ndarray], *, video: bool = True, smooth
     """
     mp = require("mediapipe", "2D detection")
     keypoints, confidence, sizes = [], [], []
-    with mp.solutions.pose.Pose(static_image_mode=not video, model_complexity=1, smooth_landmarks=smooth,
-                                min_detection_confidence=min_confidence,
-                                min_tracking_confidence=min_confidence) as pose:
+    with quiet_native_logs():
+        pose = mp.solutions.pose.Pose(static_image_mode=not video, model_complexity=1, smooth_landmarks=smooth,
+                                      min_detection_confidence=min_confidence,
+                                      min_tracking_confidence=min_confidence)
+    with pose:
         for frame in tqdm(frames, total=total, desc="detect 2D", unit="frame", disable=not progress):
             kp, conf = _detect_coco(pose, frame)
             keypoints.append(kp)
@@ -55,7 +58,8 @@ def _detect_coco(pose, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         raise InputError(f"frame: expected RGB uint8 (H, W, 3), got {frame.dtype} {frame.shape}")
     kp = np.full((len(BLAZEPOSE_TO_COCO), 2), np.nan, dtype=np.float32)
     conf = np.zeros(len(BLAZEPOSE_TO_COCO), dtype=np.float32)
-    result = pose.process(frame)
+    with quiet_native_logs():
+        result = pose.process(frame)
     if result.pose_landmarks is None:
         return kp, conf
     height, width = frame.shape[:2]

@@ -123,7 +123,7 @@ def estimate_take(prior, keypoints: Keypoints2D, num_hypotheses: int, seed: int 
     conf = None if keypoints.confidence is None else keypoints.confidence[present]
     points, sizes = check_2d_input(kp[present], keypoints.image_size[present], conf)
     hyps = np.full((len(present), count, len(H36M_JOINTS), 3), np.nan, dtype=np.float32)
-    hyps[present] = propagate_hypotheses(prior.sampler_for("estimate"), torch.from_numpy(points),
+    hyps[present] = propagate_hypotheses(prior.sampler_for("estimate", keypoints.joints), torch.from_numpy(points),
                                          torch.from_numpy(sizes), count, propagation, check_seed(seed),
                                          frame_index=np.flatnonzero(present)).numpy()
     return hyps

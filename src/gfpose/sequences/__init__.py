@@ -11,7 +11,7 @@
     filters    baselines: Savitzky-Golay smoothing, linear interpolation of gaps
     metrics    P1 / P2 per frame, velocity and acceleration error
     takes      fixed-rate test takes and their fixed-camera views; damage: jitter and limb gaps
-    evaluate   the benchmark rows; bvh: BVH in, BVH out; commands: CLI pieces
+    evaluate   the benchmark rows; commands: CLI pieces (BVH in, BVH out: gfpose.media.bvh_denoise)
 """
 
 from gfpose.sequences.api import complete_sequence, denoise_sequence, lift_sequence

@@ -16,9 +16,18 @@ import torch
 
 from gfpose.data.cameras import IMAGE_SIZE
 from gfpose.errors import InputError
-from gfpose.sequences.methods import (DEFAULT_METHODS, METHODS, SequenceMethod, clean_track, complete_track,
-                                      estimate_track)
+from gfpose.sequences.damage import DEFAULT_NOISE_MM
+from gfpose.sequences.methods import (
+    DEFAULT_METHODS,
+    METHODS,
+    SequenceMethod,
+    clean_track,
+    complete_track,
+    estimate_track,
+)
 from gfpose.validation import check_2d_input, check_choice, check_noise_mm, check_poses_mm, check_seed, positive_scalar
+
+DEFAULT_FPS = 30.0  # the frame rate of a take that does not say
 
 
 def sequence_method(task: str, method: str | None = None, **settings) -> SequenceMethod:
@@ -40,18 +49,18 @@ def _check_track(array: np.ndarray, name: str) -> np.ndarray:
     return array
 
 
-def lift_sequence(prior, keypoints, image_size=IMAGE_SIZE, fps: float = 30.0, method: str | None = None,
+def lift_sequence(prior, keypoints, image_size=IMAGE_SIZE, fps: float = DEFAULT_FPS, method: str | None = None,
                   confidence=None, seed: int = 0, **settings) -> np.ndarray:
     """A 2D track (T, 17, 2) px (NaN or confidence 0 = missing joint; every frame needs one joint)
     -> one coherent 3D track (T, 17, 3) mm, root-relative camera frame."""
     points, size = check_2d_input(np.asarray(keypoints), image_size, confidence)
-    track = estimate_track(prior.sampler_for("estimate"), torch.from_numpy(_check_track(points, "keypoints")), torch.from_numpy(size),
-                           positive_scalar(fps, "fps"), sequence_method("estimate", method, **settings),
-                           check_seed(seed))
+    track = estimate_track(prior.sampler_for("estimate"), torch.from_numpy(_check_track(points, "keypoints")),
+                           torch.from_numpy(size), positive_scalar(fps, "fps"),
+                           sequence_method("estimate", method, **settings), check_seed(seed))
     return track.numpy()
 
 
-def complete_sequence(prior, partial, fps: float = 30.0, method: str | None = None, seed: int = 0,
+def complete_sequence(prior, partial, fps: float = DEFAULT_FPS, method: str | None = None, seed: int = 0,
                       **settings) -> np.ndarray:
     """A 3D track (T, 17, 3) mm with joints missing (NaN) for any number of frames -> the full
     track, observed joints kept as given (root-centred where the pelvis is observed)."""
@@ -61,8 +70,8 @@ def complete_sequence(prior, partial, fps: float = 30.0, method: str | None = No
     return track.numpy()
 
 
-def denoise_sequence(prior, poses, noise_mm: float = 20.0, fps: float = 30.0, method: str | None = None,
-                     seed: int = 0, **settings) -> np.ndarray:
+def denoise_sequence(prior, poses, noise_mm: float = DEFAULT_NOISE_MM, fps: float = DEFAULT_FPS,
+                     method: str | None = None, seed: int = 0, **settings) -> np.ndarray:
     """A noisy 3D track (T, 17, 3) mm (jitter of std noise_mm per coordinate; NaN = gap) -> a
     clean, complete track (T, 17, 3) mm, root-relative (the pelvis of each frame, interpolated
     where missing, is subtracted)."""

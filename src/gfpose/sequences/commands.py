@@ -10,13 +10,12 @@ from pathlib import Path
 
 from gfpose.data.rigs import RIGS
 from gfpose.errors import InputError
-from gfpose.sequences.api import complete_sequence, denoise_sequence, lift_sequence
+from gfpose.sequences.api import DEFAULT_FPS, complete_sequence, denoise_sequence, lift_sequence
+from gfpose.sequences.damage import DEFAULT_NOISE_MM
 from gfpose.sequences.evaluate import damaged_rows, estimate_rows, evaluate_rows
 from gfpose.sequences.methods import DEFAULT_METHODS, METHODS, SequenceMethod
 from gfpose.sequences.takes import fixed_camera_views, load_takes
 
-DEFAULT_FPS = 30.0
-DEFAULT_NOISE_MM = 20.0  # denoising a take whose noise is not given: mocap jitter of about this size
 TASKS = ("estimate", "complete", "denoise")
 EVALUATE_TASKS = {"estimate": "estimate", "complete-3d": "complete", "denoise": "clean"}  # evaluate --task -> ours
 
@@ -58,10 +57,10 @@ def sequence_outputs(args, prior, task: str, inputs) -> dict:
 
 
 def cmd_denoise_bvh(args, prior) -> None:
-    """`gfpose denoise take.bvh -o clean.bvh`: BVH in, BVH out (gfpose.sequences.bvh)."""
+    """`gfpose denoise take.bvh -o clean.bvh`: BVH in, BVH out (gfpose.media.bvh_denoise)."""
     if Path(args.output).suffix.lower() != ".bvh":
         raise InputError(f"{args.output}: a BVH input is cleaned into a BVH file; name the output *.bvh")
-    from gfpose.sequences.bvh import denoise_bvh  # bvhio only here: training needs no bvhio
+    from gfpose.media.bvh_denoise import denoise_bvh  # bvhio only here: training needs no bvhio
 
     noise_mm = args.noise_mm or DEFAULT_NOISE_MM
     clean = denoise_bvh(prior, args.input, args.output, args.rig, noise_mm, args.sequence_method, args.seed)

@@ -9,6 +9,9 @@ from gfpose.errors import InputError
 from gfpose.skeleton import BODY_PARTS
 
 LIMBS = tuple(part for part in BODY_PARTS if part != "torso")
+# Mocap jitter, std per coordinate (mm): this damage's default, and what cleaning assumes of a take
+# whose noise is not given.
+DEFAULT_NOISE_MM = 20.0
 
 
 @dataclass(frozen=True)
@@ -16,7 +19,7 @@ class MocapDamage:
     """N(0, noise_mm^2) jitter per coordinate, and a gap of `gap_frames` frames of one random limb
     starting every `gap_every` frames (from a random offset)."""
 
-    noise_mm: float = 20.0
+    noise_mm: float = DEFAULT_NOISE_MM
     gap_frames: int = 10
     gap_every: int = 30
 

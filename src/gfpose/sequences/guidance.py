@@ -16,6 +16,7 @@ import torch
 
 from gfpose.errors import InputError
 from gfpose.sde import expand_like
+from gfpose.sequences.damage import DEFAULT_NOISE_MM
 from gfpose.sequences.smoothing import TemporalPrior
 
 POSE_STD_MM = 200.0  # per-coordinate spread of root-relative poses: caps tau at large t
@@ -29,7 +30,7 @@ class TemporalGuidance:
     """
 
     def __init__(self, sde, data_scale: float, frames: int, prior: TemporalPrior,
-                 observed_mm: torch.Tensor | None = None, observation_mm: float = 20.0):
+                 observed_mm: torch.Tensor | None = None, observation_mm: float = DEFAULT_NOISE_MM):
         self.sde, self.frames, self.prior = sde, frames, prior
         self.mm_per_unit = 1000.0 / data_scale
         self.observed, self.observation_weight = None, 0.0

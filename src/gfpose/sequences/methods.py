@@ -26,6 +26,7 @@ import torch
 
 from gfpose.data.cameras import FOCAL, IMAGE_SIZE
 from gfpose.errors import InputError
+from gfpose.sequences.damage import DEFAULT_NOISE_MM
 from gfpose.sequences.draw import draw_window
 from gfpose.sequences.filters import interpolate_gaps
 from gfpose.sequences.guidance import TemporalGuidance
@@ -84,7 +85,8 @@ DEFAULT_METHODS = {"estimate": SequenceMethod("path"), "complete": SequenceMetho
                    "clean": SequenceMethod("guided")}
 
 
-def _draw(sampler, request, method: SequenceMethod, fps: float, seed: int, observed=None, noise_mm=20.0):
+def _draw(sampler, request, method: SequenceMethod, fps: float, seed: int, observed=None,
+          noise_mm=DEFAULT_NOISE_MM):
     """(T, S, J, 3) mm: the request drawn as one window by `method`."""
     if method.name == "guided":
         guidance = TemporalGuidance(sampler.sde, sampler.data_scale, len(request), method.prior(fps), observed,

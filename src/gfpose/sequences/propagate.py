@@ -11,8 +11,9 @@ samples p(x(0) | x(t0), 2D); with one step it returns about its mean (Tweedie).
 
 All chains advance together, one batched call per position in the chain, so a take of T frames
 costs T / chain_frames full runs plus (T - T / chain_frames) x steps evaluations per hypothesis.
-A chain breaks at a frame whose predecessor has no person. Measured in
-benchmarks/sequences/propagation.py (docs/RESULTS.md, Sequences).
+A chain breaks at a frame whose predecessor has no person. Measured in docs/RESULTS.md: accuracy
+in Sequences (benchmarks/sequences/evaluate_sequences.py, the warm-started path row); speed
+(benchmarks/footage/lift_speed.py) and how the chain length and start noise were chosen in Real footage.
 """
 
 from dataclasses import dataclass

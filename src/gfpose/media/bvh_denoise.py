@@ -16,6 +16,7 @@ from gfpose.data.bvh import load_bvh
 from gfpose.data.rigs import RIGS
 from gfpose.media.bvh_export import export_bvh
 from gfpose.sequences.api import denoise_sequence, sequence_method
+from gfpose.sequences.damage import DEFAULT_NOISE_MM
 from gfpose.validation import check_choice
 
 WORLD_TO_LEVEL_CAMERA = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])  # x, -z, y
@@ -26,7 +27,7 @@ def bvh_fps(path) -> float:
     return 1.0 / bvhio.readAsBvh(str(path), loadKeyFrames=False).FrameTime
 
 
-def denoise_bvh(prior, in_path, out_path, rig: str = "bandai", noise_mm: float = 20.0,
+def denoise_bvh(prior, in_path, out_path, rig: str = "bandai", noise_mm: float = DEFAULT_NOISE_MM,
                 method: str | None = None, seed: int = 0, **settings) -> np.ndarray:
     """Read a take with `rig` (a name of RIGS), clean it (jitter of std noise_mm per coordinate) and
     write it to out_path as BVH; returns the clean world poses (T, 17, 3) mm, +z up."""

@@ -1,0 +1,318 @@
+"""Does PosePrior.score tell implausible poses from real ones? (issue 30: a second opinion on other tools' poses)
+
+Held-out mocap (the bundled test split and the CMU test takes, `--count` poses each, seeded) is
+corrupted in the world frame and seen through the fixed test cameras (the same camera for a pose
+and its corruptions), then scored as camera-frame poses:
+
+- hyperextended knee / elbow: one knee (elbow) bent backwards beyond straight by 30-60 degrees in
+  its own bending plane, bone lengths kept; poses whose knees (elbows) are both bent under 20
+  degrees have no bending plane and are left out;
+- left/right arms or legs swapped (the joint labels exchanged, as a detector's left-right mix-up);
+- donor limb: one arm or leg below its shoulder or hip replaced by the same limb of a pose of
+  another take (its offsets from the shoulder or hip, in the world frame), at least 100 mm away
+  on average; such a limb is often still a plausible one;
+- Gaussian jitter of 10, 20, 40, 80 mm per coordinate on every joint.
+
+Per corruption: the ROC AUC of clean vs corrupted (the corrupted poses against the same poses
+clean; Mann-Whitney, ties count half) and the share flagged at the threshold. The threshold is the
+`--percentile` of the scores of the whole bundled test split (`--every`) through the fixed test
+cameras: the number gfpose.plausibility.SHIPPED_THRESHOLD holds. Also: the time per pose, how much
+the score moves with the viewing azimuth and pitch, and, where benchmarks/footage has BlazePose's
+3D of the Pose2Sim demo (blazepose_3d.py), which of its frames are flagged, beside the multi-view
+reference of the same frames seen by the same cameras and bundled test poses with their derived
+joints moved where a detector puts them (both, like BlazePose's, in the detector's joint definition).
+
+    python benchmarks/plausibility.py [--model shipped] [--count 400] [--every 1] [--out docs/results/plausibility.json]
+"""
+
+import argparse
+import json
+import math
+import shlex
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import hardware  # benchmarks/ is on sys.path when this script runs
+import numpy as np
+import torch
+from scipy.stats import rankdata, spearmanr
+
+from gfpose.atomic import atomic_write
+from gfpose.data.bandai import load_bundled
+from gfpose.data.cameras import camera_views, fixed_test_cameras
+from gfpose.data.posefile import load_pose_npz
+from gfpose.geometry import procrustes_align, root_center
+from gfpose.joint_definitions import to_detector_joints
+from gfpose.plausibility import LEVELS_MM
+from gfpose.prior import PosePrior
+from gfpose.skeleton import H36M_JOINTS
+
+ROOT = Path(__file__).resolve().parent.parent
+FOOTAGE = ROOT / "benchmarks" / "footage"
+CMU = ROOT / "benchmarks" / "data" / "cmu17.npz"
+KNEES = ((1, 2, 3), (4, 5, 6))  # (hip, knee, ankle) right and left
+ELBOWS = ((11, 12, 13), (14, 15, 16))  # (shoulder, elbow, wrist) left and right
+LIMBS = ((1, 2, 3), (4, 5, 6), (11, 12, 13), (14, 15, 16))  # (hip or shoulder, middle, end)
+LEGS = ((1, 2, 3), (4, 5, 6))  # right, left
+ARMS = ((14, 15, 16), (11, 12, 13))
+MIN_BEND_DEG = 20.0
+HYPEREXTENSION_DEG = (30.0, 60.0)
+DONOR_MIN_MM = 100.0
+JITTER_MM = (10, 20, 40, 80)
+AZIMUTHS_DEG = tuple(range(0, 360, 45))
+PITCHES_DEG = (-10, 0, 10, 20, 30, 45)
+ROTATION_POSES = 200
+
+
+def unit(v: np.ndarray) -> np.ndarray:
+    return v / np.linalg.norm(v, axis=-1, keepdims=True)
+
+
+def rotate(v: np.ndarray, axis: np.ndarray, angle: np.ndarray) -> np.ndarray:
+    """Rodrigues: vectors (N, 3) about unit axes (N, 3) by angles (N,) radians."""
+    cos, sin = np.cos(angle)[:, None], np.sin(angle)[:, None]
+    return v * cos + np.cross(axis, v) * sin + axis * (axis * v).sum(-1, keepdims=True) * (1 - cos)
+
+
+def hyperextend(poses: np.ndarray, hinges, rng) -> tuple[np.ndarray, np.ndarray]:
+    """One hinge per pose (a bent one, at random) bent backwards beyond straight; returns the
+    corrupted poses of those with a bent hinge and their mask (N,)."""
+    rows = np.arange(len(poses))
+    joints = np.array(hinges)  # (H, 3)
+    upper = poses[:, joints[:, 1]] - poses[:, joints[:, 0]]
+    lower = poses[:, joints[:, 2]] - poses[:, joints[:, 1]]
+    bend = np.degrees(np.arccos(np.clip((unit(upper) * unit(lower)).sum(-1), -1, 1)))  # (N, H)
+    pick = np.argmax((bend >= MIN_BEND_DEG) + rng.random(bend.shape), axis=1)  # a bent hinge, if any
+    bent = bend[rows, pick] >= MIN_BEND_DEG
+    upper, lower = upper[rows, pick], lower[rows, pick]
+    # lower = upper's direction turned by the bend about this axis; turning it the other way overshoots
+    overshoot = np.radians(rng.uniform(*HYPEREXTENSION_DEG, len(poses)))
+    direction = rotate(unit(upper), unit(np.cross(upper, lower)), -overshoot)
+    out = poses.copy()
+    out[rows, joints[pick, 2]] = poses[rows, joints[pick, 1]] + direction * np.linalg.norm(lower, axis=-1)[:, None]
+    return out[bent], bent
+
+
+def swap(poses: np.ndarray, side_a, side_b) -> np.ndarray:
+    out = poses.copy()
+    out[:, list(side_a)], out[:, list(side_b)] = poses[:, list(side_b)], poses[:, list(side_a)]
+    return out
+
+
+def donor_limb(poses: np.ndarray, takes: np.ndarray, rng, tries: int = 20) -> tuple[np.ndarray, np.ndarray]:
+    """One limb per pose from a pose of another take, at least DONOR_MIN_MM away; returns those
+    corrupted and their mask."""
+    rows = np.arange(len(poses))
+    limb = np.array(LIMBS)[rng.integers(len(LIMBS), size=len(poses))]  # (N, 3)
+    own = poses[rows[:, None], limb[:, 1:]] - poses[rows, limb[:, 0]][:, None]
+    offsets, found = own.copy(), np.zeros(len(poses), bool)
+    for _ in range(tries):
+        donor = rng.integers(len(poses), size=len(poses))
+        theirs = poses[donor[:, None], limb[:, 1:]] - poses[donor, limb[:, 0]][:, None]
+        good = ~found & (takes[donor] != takes) & (np.linalg.norm(theirs - own, axis=-1).mean(-1) >= DONOR_MIN_MM)
+        offsets[good], found = theirs[good], found | good
+    out = poses.copy()
+    out[rows[:, None], limb[:, 1:]] = poses[rows, limb[:, 0]][:, None] + offsets
+    return out[found], found
+
+
+def corruptions(poses: np.ndarray, takes: np.ndarray, seed: int) -> dict:
+    """name -> (corrupted world poses, mask of the clean poses they come from)."""
+    rng = np.random.default_rng(seed)
+    every = np.ones(len(poses), bool)
+    sets = {"hyperextended knee": hyperextend(poses, KNEES, rng),
+            "hyperextended elbow": hyperextend(poses, ELBOWS, rng),
+            "arms swapped left/right": (swap(poses, *ARMS), every),
+            "legs swapped left/right": (swap(poses, *LEGS), every),
+            "limb from another pose": donor_limb(poses, takes, rng)}
+    for mm in JITTER_MM:
+        sets[f"jitter {mm} mm"] = (poses + rng.normal(0, mm, poses.shape).astype(np.float32), every)
+    return sets
+
+
+def auc(clean: np.ndarray, bad: np.ndarray) -> float:
+    """P(score of a corrupted pose > score of a clean one), ties half (Mann-Whitney U / n1 n2)."""
+    ranks = rankdata(np.concatenate([clean, bad]))
+    return float((ranks[len(clean):].sum() - len(bad) * (len(bad) + 1) / 2) / (len(clean) * len(bad)))
+
+
+def camera_frame(world: np.ndarray, cameras) -> np.ndarray:
+    return camera_views(torch.as_tensor(world, dtype=torch.float32), cameras)[0].numpy()
+
+
+def test_split(name: str, count: int, seed: int):
+    """`count` test poses of a set (world frame) and their takes, drawn without replacement."""
+    data = (load_bundled() if name == "bundled" else load_pose_npz(CMU)).select_split("test")
+    pick = np.sort(np.random.default_rng(seed).choice(len(data), min(count, len(data)), replace=False))
+    takes = np.char.add(np.char.add(data.action, "/"), data.take)
+    return data.poses_3d[pick], takes[pick]
+
+
+def calibrate(prior: PosePrior, every: int, percentile: float) -> dict:
+    """The threshold: a percentile of the bundled test split's scores (fixed test cameras)."""
+    world = load_bundled().select_split("test").every(every).poses_3d
+    poses = camera_frame(world, fixed_test_cameras(len(world), seed=0))
+    start = time.perf_counter()
+    scores = prior.score(poses)
+    seconds = time.perf_counter() - start
+    world_scores = prior.score(world, frame="world")
+    return {"value": float(np.percentile(scores, percentile)), "percentile": percentile, "poses": len(poses),
+            "median": float(np.median(scores)), "world_frame_value": float(np.percentile(world_scores, percentile)),
+            "ms_per_pose": 1000 * seconds / len(poses)}
+
+
+def corruption_table(prior: PosePrior, name: str, count: int, threshold: float, seed: int) -> dict:
+    world, takes = test_split(name, count, seed)
+    cameras = fixed_test_cameras(len(world), seed=seed)
+    clean = prior.score(camera_frame(world, cameras))
+    rows = {}
+    for label, (bad_world, mask) in corruptions(world, takes, seed).items():
+        bad = prior.score(camera_frame(bad_world, cameras[torch.from_numpy(mask)]))
+        rows[label] = {"poses": int(mask.sum()), "auc": auc(clean[mask], bad),
+                       "flagged": float((bad > threshold).mean()), "median": float(np.median(bad))}
+        print(f"{name} {label}: AUC {rows[label]['auc']:.3f}", flush=True)
+    return {"poses": len(world), "clean_flagged": float((clean > threshold).mean()),
+            "clean_median": float(np.median(clean)), "corruptions": rows}
+
+
+def looking_at(world: np.ndarray, azimuth_deg: float, pitch_deg: float) -> np.ndarray:
+    """Root-relative world poses (+z up) seen by a camera at `azimuth`, pitched `pitch` down."""
+    az, pitch = math.radians(azimuth_deg), math.radians(pitch_deg)
+    forward = np.array([-math.cos(az) * math.cos(pitch), -math.sin(az) * math.cos(pitch), -math.sin(pitch)])
+    right = unit(np.cross(forward, [0.0, 0.0, 1.0]))
+    rotation = np.stack([right, np.cross(forward, right), forward])
+    return (root_center(world) @ rotation.T).astype(np.float32)
+
+
+def rotation_check(prior: PosePrior, seed: int) -> dict:
+    """How the score of camera-frame poses moves with the view, and that world poses' does not."""
+    world, _ = test_split("bundled", ROTATION_POSES, seed)
+    by_azimuth = np.stack([prior.score(looking_at(world, a, 8.5)) for a in AZIMUTHS_DEG], axis=1)
+    yaw = np.random.default_rng(seed).uniform(0, 2 * math.pi, len(world))
+    cos, sin, zero, one = np.cos(yaw), np.sin(yaw), np.zeros_like(yaw), np.ones_like(yaw)
+    turn = np.stack([cos, -sin, zero, sin, cos, zero, zero, zero, one], -1).reshape(-1, 3, 3)
+    turned = np.einsum("nab,njb->nja", turn, world).astype(np.float32)
+    as_world, turned_world = prior.score(world, frame="world"), prior.score(turned, frame="world")
+    return {"poses": len(world),
+            "azimuth_max_over_min_median": float(np.median(by_azimuth.max(1) / by_azimuth.min(1))),
+            "azimuth_sd_within_over_between": float(by_azimuth.std(1).mean() / by_azimuth.mean(1).std()),
+            "median_by_pitch": {str(p): float(np.median(prior.score(looking_at(world, 0, p)))) for p in PITCHES_DEG},
+            "world_turned_max_relative_change": float(np.max(np.abs(turned_world - as_world) / as_world)),
+            "world_median": float(np.median(as_world)),
+            "z_up_passed_as_camera_median": float(np.median(prior.score(root_center(world))))}
+
+
+def footage_check(prior: PosePrior, threshold: float) -> dict:
+    """BlazePose's 3D (camera frame) of the Pose2Sim demo per camera, flagged frames, beside the
+    multi-view reference seen by the same camera."""
+    path = FOOTAGE / "blazepose_pose2sim-demo.npz"
+    if not path.exists():
+        return {"skipped": f"{path.relative_to(ROOT)} not found (make it with benchmarks/footage/blazepose_3d.py)"}
+    blaze, reference = np.load(path), np.load(FOOTAGE / "multiview_reference.npz")
+    world, _ = test_split("bundled", ROTATION_POSES, 0)
+    detector = to_detector_joints(torch.from_numpy(camera_frame(world, fixed_test_cameras(len(world), seed=0)))).numpy()
+    control = prior.score(detector)
+    result = {"file": str(path.relative_to(ROOT)), "threshold": threshold, "cameras": {},
+              "bundled_as_detector_joints": {"poses": len(world), "median": float(np.median(control)),
+                                             "flagged": float((control > threshold).mean())}}
+    for v, name in enumerate(blaze["camera_names"]):
+        poses = blaze["world"][0, v].astype(np.float32)
+        scores, joints = prior.score(poses), prior.joint_scores(poses)
+        frames = reference["frames"] + reference["frame_offsets"][v]
+        ref = root_center(reference["points_3d"] @ reference["R"][v].T + reference["t"][v]).astype(np.float32)
+        ref_scores = prior.score(ref)
+        aligned = procrustes_align(torch.from_numpy(root_center(poses[frames])), torch.from_numpy(ref)).numpy()
+        error = np.linalg.norm(aligned - ref, axis=-1).mean(-1)
+        flagged = np.flatnonzero(scores > threshold)
+        result["cameras"][str(name)] = {
+            "frames": len(poses), "median": float(np.median(scores)), "reference_median": float(np.median(ref_scores)),
+            "reference_flagged": int((ref_scores > threshold).sum()), "reference_frames": len(ref),
+            "spearman_score_vs_pa_mpjpe": float(spearmanr(scores[frames], error).statistic),
+            "flagged": [{"frame": int(f), "score": float(scores[f]),
+                         "worst_joint": H36M_JOINTS[int(np.argmax(joints[f]))]} for f in flagged]}
+    return result
+
+
+def run(args) -> dict:
+    prior = PosePrior.pretrained(args.device) if args.model == "shipped" else PosePrior.load(args.model, args.device)
+    threshold = calibrate(prior, args.every, args.percentile)
+    print(f"threshold {threshold['value']:.2f} ({threshold['percentile']}th percentile of {threshold['poses']} poses, "
+          f"{threshold['ms_per_pose']:.2f} ms per pose)", flush=True)
+    return {"model": args.model, "command": "python " + shlex.join(sys.argv), "hardware": hardware.describe(),
+            "levels_mm": list(LEVELS_MM), "threshold": threshold,
+            "sets": {name: corruption_table(prior, name, args.count, threshold["value"], args.seed)
+                     for name in ("bundled", "CMU")},
+            "rotation": rotation_check(prior, args.seed), "footage": footage_check(prior, threshold["value"])}
+
+
+def frame_ranges(frames: list[int]) -> str:
+    """[0, 1, 2, 5] -> '0-2, 5'."""
+    runs = np.split(np.asarray(frames), np.flatnonzero(np.diff(frames) != 1) + 1)
+    return ", ".join(f"{r[0]}" if len(r) == 1 else f"{r[0]}-{r[-1]}" for r in runs)
+
+
+def render(result: dict) -> str:
+    sets = list(result["sets"])
+    lines = ["| poses | " + " | ".join(f"{s}: n | AUC | flagged" for s in sets) + " |",
+             "|---|" + "---|---|---|" * len(sets)]
+    clean = " | ".join(f"{r['poses']} | - | {100 * r['clean_flagged']:.1f}%" for r in result["sets"].values())
+    lines.append(f"| clean | {clean} |")
+    for label in result["sets"][sets[0]]["corruptions"]:
+        cells = [result["sets"][s]["corruptions"][label] for s in sets]
+        lines.append(f"| {label} | " + " | ".join(f"{c['poses']} | {c['auc']:.3f} | {100 * c['flagged']:.1f}%"
+                                                  for c in cells) + " |")
+    t, r = result["threshold"], result["rotation"]
+    lines += ["", f"Threshold {t['value']:.2f} nats: the {t['percentile']:g}th percentile of {t['poses']} bundled test "
+              f"poses (median {t['median']:.2f}; {t['world_frame_value']:.2f} for the same poses as world poses); "
+              f"{t['ms_per_pose']:.2f} ms per pose ({result['hardware']}).",
+              f"Rotation: over {len(AZIMUTHS_DEG)} camera azimuths a pose's score moves by a median factor of "
+              f"{r['azimuth_max_over_min_median']:.2f} (max / min; sd within poses / between poses "
+              f"{r['azimuth_sd_within_over_between']:.2f}); median by camera pitch " +
+              ", ".join(f"{p} deg {m:.1f}" for p, m in r["median_by_pitch"].items()) +
+              "; world poses turned about the vertical change by at most "
+              f"{100 * r['world_turned_max_relative_change']:.2g}%; "
+              f"z-up poses passed as camera frame: median {r['z_up_passed_as_camera_median']:.1f} "
+              f"(as world poses {r['world_median']:.1f})."]
+    footage = result["footage"]
+    if "skipped" in footage:
+        lines.append(f"Footage: skipped, {footage['skipped']}.")
+    else:
+        control = footage["bundled_as_detector_joints"]
+        lines += ["", f"Control: {control['poses']} bundled test poses with their derived joints moved where a "
+                  f"detector puts them (gfpose.joint_definitions.to_detector_joints): median {control['median']:.1f}, "
+                  f"{100 * control['flagged']:.0f}% flagged."]
+        lines += ["", "| BlazePose 3D, camera | frames | median | flagged | reference median | reference flagged "
+                  "| Spearman(score, PA-MPJPE) | flagged frames (worst joint) |", "|---|---|---|---|---|---|---|---|"]
+        for name, c in footage["cameras"].items():
+            worst = Counter(f["worst_joint"] for f in c["flagged"]).most_common(2)
+            listed = (f"{frame_ranges([f['frame'] for f in c['flagged']])} (worst joint: "
+                      + ", ".join(f"{joint} {count}x" for joint, count in worst) + ")") if c["flagged"] else "-"
+            lines.append(f"| {name} | {c['frames']} | {c['median']:.1f} | {len(c['flagged'])} "
+                         f"| {c['reference_median']:.1f} | {c['reference_flagged']} of {c['reference_frames']} "
+                         f"| {c['spearman_score_vs_pa_mpjpe']:.2f} | {listed} |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default="shipped", help="'shipped' or a model file")
+    parser.add_argument("--count", type=int, default=400, help="test poses per set to corrupt")
+    parser.add_argument("--every", type=int, default=1, help="calibrate on every k-th pose of each bundled test take")
+    parser.add_argument("--percentile", type=float, default=99.0)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "results" / "plausibility.json")
+    parser.add_argument("--render", type=Path, default=None, help="print the Markdown of a result JSON and stop")
+    args = parser.parse_args(argv)
+    if args.render:
+        return print(render(json.loads(args.render.read_text())))
+    result = run(args)
+    atomic_write(args.out, lambda tmp: Path(tmp).write_text(json.dumps(result, indent=1)))
+    print(render(result))
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
