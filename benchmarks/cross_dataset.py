@@ -27,7 +27,7 @@ import torch
 
 from gfpose.atomic import atomic_write
 from gfpose.augment import set_bone_lengths
-from gfpose.cli import open_dataset
+from gfpose.data.specs import open_dataset
 from gfpose.evaluate import EvalTask, evaluate
 from gfpose.metrics import format_table
 from gfpose.prior import PosePrior

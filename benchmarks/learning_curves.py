@@ -26,7 +26,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from gfpose.atomic import atomic_write  # noqa: E402
-from gfpose.cli import open_dataset  # noqa: E402
+from gfpose.data.specs import open_dataset  # noqa: E402
 from gfpose.evaluate import EvalTask, evaluate  # noqa: E402
 from gfpose.prior import PosePrior  # noqa: E402
 

@@ -17,9 +17,9 @@ from gfpose.augment import (
     torso_frames,
 )
 from gfpose.batches import PoseBatches
-from gfpose.cli import open_dataset
 from gfpose.config import Config
 from gfpose.data.poseset import PoseSet, concat
+from gfpose.data.specs import open_dataset
 from gfpose.errors import InputError
 from gfpose.metrics import bone_length_error
 from gfpose.skeleton import BONES, H36M_JOINTS

@@ -87,3 +87,30 @@ def test_sequence_denoise_writes_a_smoother_track_and_cleans_bvh(unconditional_m
     assert main(["denoise", str(tmp_path / "take.bvh"), "--rig", "gfpose", "-o", str(tmp_path / "clean.bvh"),
                  *model]) == 0
     assert (tmp_path / "clean.bvh").read_text().startswith("HIERARCHY")
+    assert main(["denoise", str(tmp_path / "take.bvh"), "--rig", "gfpose", "-o", str(tmp_path / "clean.npz"),
+                 *model]) == 2  # a BVH is cleaned into a BVH
+
+
+def test_estimate_sequence_is_the_lift_path(unconditional_model, files, monkeypatch):
+    """`estimate --sequence` lifts the take as PosePrior.lift_take does (gfpose lift's path): the same
+    hypotheses and track for the same seed."""
+    from gfpose import PosePrior
+    model = ["--checkpoint", str(unconditional_model), *FAST]
+    out = files / "take.npz"
+    assert main(["estimate", str(files / "kp.npz"), "--sequence", "-S", "4", "--chain-frames", "3", "-o", str(out),
+                 *model]) == 0
+    written = read_npz(out)
+    assert written["track"].shape == (6, 17, 3) and written["hypotheses"].shape == (6, 4, 17, 3)
+    kp = read_npz(files / "kp.npz")
+    prior = PosePrior.load(unconditional_model, "cpu", name="em", steps=5)
+    take = prior.lift_take(kp["keypoints_2d"], kp["image_size"], num_hypotheses=4, chain_frames=3)
+    np.testing.assert_allclose(written["track"], take.track, atol=1e-4)
+
+
+def test_complete_says_what_it_does_with_each_input(unconditional_model, files, capsys):
+    model = ["--checkpoint", str(unconditional_model), *FAST]
+    assert main(["complete", str(files / "kp.npz"), "-o", str(files / "c.npz"), *model]) == 0
+    assert "completing in 3D by estimation" in capsys.readouterr().out
+    save_pose_npz(files / "neither.npz", track=np.zeros((2, 17, 3)))
+    assert main(["complete", str(files / "neither.npz"), "-o", str(files / "c.npz"), *model]) == 2
+    assert "no 'poses_3d' (3D, mm) or 'keypoints_2d' (2D, px) array" in capsys.readouterr().err

@@ -54,7 +54,7 @@ def test_defaults_y_up_and_keypoints(tmp_path):
 
 
 def test_file_without_split_labels_trains_and_tests_on_every_row(tmp_path, caplog):
-    from gfpose.cli import open_dataset
+    from gfpose.data.specs import open_dataset
     path = save_pose_npz(tmp_path / "unlabelled.npz", poses_3d=standing_poses(5, np.random.default_rng(6)))
     with caplog.at_level("WARNING"):
         train = open_dataset(str(path), "train")  # what `gfpose train --data unlabelled.npz` selects

@@ -1,6 +1,5 @@
 """Lifting a take (gfpose.media.lift) end to end on a few frames, and the lift / export-bvh commands."""
 
-import argparse
 import json
 
 import bvhio
@@ -8,12 +7,14 @@ import numpy as np
 import pytest
 
 from gfpose import PosePrior
+from gfpose.cli import main
+from gfpose.data.cameras import to_training_camera
 from gfpose.data.keypoints import Keypoints2D
 from gfpose.errors import InputError
 from gfpose.media.animation import ffmpeg_executable
-from gfpose.media.commands import add_media_commands
 from gfpose.media.formats import OPENPOSE_TO_COCO
-from gfpose.media.lift import hypothesis_spread, lift_keypoints, select_track, to_training_camera
+from gfpose.media.lift import lift_keypoints
+from gfpose.sequences.lift import hypothesis_spread, select_track
 
 SIZE = (1000.0, 1000.0)
 # A standing person facing the camera, camera frame (x right, y down, z forward), mm.
@@ -64,7 +65,7 @@ def test_track_skips_frames_without_a_person_and_spread_is_rms():
     hyps[1] = np.nan  # no person in frame 1
     keypoints = np.full((4, 17, 2), 500.0, dtype=np.float32)
     keypoints[:, :, 1] += np.arange(17) * 20.0
-    track = select_track(hyps, keypoints, np.full((4, 2), 1000.0, dtype=np.float32), fps=30.0)
+    track = select_track(hyps, Keypoints2D(keypoints, None, np.full((4, 2), 1000.0, dtype=np.float32)), fps=30.0)
     assert np.isnan(track[1]).all() and np.isfinite(track[[0, 2, 3]]).all()
     np.testing.assert_allclose(track[[0, 2, 3]], 0.0, atol=1e-3)  # every hypothesis is the zero pose
     pair = np.zeros((1, 2, 17, 3))
@@ -81,7 +82,7 @@ def test_focal_length_keeps_the_viewing_rays():
 
 
 def test_bad_takes(tmp_path, prior):
-    with pytest.raises(InputError, match="no person in any of the 2 frames"):
+    with pytest.raises(InputError, match="no frame has any keypoint"):
         lift_keypoints(prior, take(2, missing=(0, 1)), tmp_path, fps=10, num_hypotheses=2)
     with pytest.raises(InputError, match="video_frames: 3 frames but 4 frames of keypoints"):
         lift_keypoints(prior, take(), tmp_path, fps=10, num_hypotheses=2,
@@ -91,12 +92,9 @@ def test_bad_takes(tmp_path, prior):
     assert not list(tmp_path.iterdir())  # nothing written
 
 
-def run_command(argv, prior):
-    parser = argparse.ArgumentParser()
-    sub = parser.add_subparsers(dest="command", required=True)
-    add_media_commands(sub, lambda p: p.add_argument("--seed", type=int, default=0), lambda args, ckpt: prior)
-    args = parser.parse_args(argv)
-    args.func(args)
+def run_command(argv, prior, monkeypatch):
+    monkeypatch.setattr("gfpose.cli.load_prior", lambda args, checkpoint=None: prior)
+    assert main(argv) == 0
 
 
 def test_lift_and_export_bvh_commands_on_openpose_json(tmp_path, prior, capsys, monkeypatch):
@@ -113,10 +111,11 @@ def test_lift_and_export_bvh_commands_on_openpose_json(tmp_path, prior, capsys, 
         (folder / f"take_{i:04d}_keypoints.json").write_text(
             json.dumps({"people": [{"pose_keypoints_2d": frame.ravel().tolist()}]}))
     run_command(["lift", str(folder), "-o", str(tmp_path / "out"), "--image-size", "1000", "1000", "-S", "2",
-                 "--fps", "25"], prior)
+                 "--fps", "25"], prior, monkeypatch)
     printed = capsys.readouterr().out
     assert "lifted 3 frames x 2 hypotheses" in printed and "note: no MP4: no ffmpeg found" in printed
     assert not (tmp_path / "out" / "lift.mp4").exists() and (tmp_path / "out" / "lift.gif").exists()
     assert np.load(tmp_path / "out" / "lift.npz")["hypotheses"].shape == (3, 2, 17, 3)
-    run_command(["export-bvh", str(tmp_path / "out" / "lift.npz"), "-o", str(tmp_path / "again.bvh")], prior)
+    run_command(["export-bvh", str(tmp_path / "out" / "lift.npz"), "-o", str(tmp_path / "again.bvh")], prior,
+                monkeypatch)
     assert "Frame Time: 0.04" in (tmp_path / "again.bvh").read_text()  # the fps stored in lift.npz

@@ -1,6 +1,5 @@
 """Sequence methods with the shipped model (few steps, fp32) on a short committed take."""
 
-import argparse
 from pathlib import Path
 
 import numpy as np
@@ -13,11 +12,11 @@ from gfpose.data.rigs import GFPOSE_RIG
 from gfpose.errors import InputError
 from gfpose.media.bvh_denoise import denoise_bvh
 from gfpose.media.bvh_export import export_bvh
-from gfpose.sequences.api import complete_sequence, denoise_sequence, lift_sequence, sequence_method
-from gfpose.sequences.commands import add_sequence_arguments, cmd_denoise_bvh, sequence_outputs
+from gfpose.sequences.api import complete_sequence, denoise_sequence, sequence_method
 from gfpose.sequences.damage import MocapDamage
 from gfpose.sequences.draw import draw_window
 from gfpose.sequences.filters import interpolate_gaps
+from gfpose.sequences.methods import SequenceMethod, estimate_track
 from gfpose.sequences.metrics import track_metrics
 from gfpose.sequences.takes import fixed_camera_views, load_takes
 from gfpose.tasks import estimate_request
@@ -47,18 +46,32 @@ def test_window_without_guidance_draws_what_the_sampler_draws(prior, view):
     torch.testing.assert_close(draw_window(prior.sampler, request, seed=3), prior.sampler.run(request, seed=3))
 
 
+def _lift(prior, view, method: SequenceMethod) -> np.ndarray:
+    keypoints, size, _ = _inputs(view)
+    return estimate_track(prior.sampler_for("estimate"), torch.from_numpy(keypoints),
+                          torch.from_numpy(size).expand(len(keypoints), 2), view.take.fps, method).numpy()
+
+
 @pytest.fixture(scope="module")
 def independent(prior, view):
-    keypoints, size, gt = _inputs(view)
-    return track_metrics(lift_sequence(prior, keypoints, size, method="independent"), gt)
+    return track_metrics(_lift(prior, view, SequenceMethod("independent")), _inputs(view)[2])
 
 
 @pytest.mark.parametrize("method", ["guided", "path"])
 def test_sequence_methods_make_the_lifted_track_smooth(prior, view, independent, method):
-    keypoints, size, gt = _inputs(view)
-    coherent = track_metrics(lift_sequence(prior, keypoints, size, method=method, hypotheses=8), gt)
+    coherent = track_metrics(_lift(prior, view, SequenceMethod(method, hypotheses=8)), _inputs(view)[2])
     assert coherent["acceleration"] < 0.2 * independent["acceleration"]
     assert coherent["P1"] < independent["P1"]
+
+
+def test_the_lift_path_makes_the_track_smooth(prior, view, independent):
+    """PosePrior.lift_take (the one lift of gfpose lift and estimate --sequence): hypotheses warm-started
+    along the take, then the path through them."""
+    keypoints, size, gt = _inputs(view)
+    take = prior.lift_take(keypoints, size, view.take.fps, num_hypotheses=8)
+    assert take.hypotheses.shape == (FRAMES, 8, 17, 3) and take.spread_mm.shape == (FRAMES, 17)
+    lifted = track_metrics(take.track, gt)
+    assert lifted["acceleration"] < 0.2 * independent["acceleration"] and lifted["P1"] < independent["P1"]
 
 
 def test_cleaning_beats_the_damaged_take(prior, view):
@@ -83,10 +96,10 @@ def test_completion_keeps_the_observed_joints(prior, view):
 
 def test_bad_sequence_input_is_named(prior, view):
     keypoints, size, _ = _inputs(view)
-    with pytest.raises(InputError, match="keypoints"):
-        lift_sequence(prior, keypoints[:1], size)
+    with pytest.raises(InputError, match="keypoints_2d"):
+        prior.lift_take(keypoints[:, :16], size)
     with pytest.raises(InputError, match="method"):
-        lift_sequence(prior, keypoints, size, method="kalman")
+        complete_sequence(prior, view.track[:FRAMES], method="kalman")
     with pytest.raises(InputError, match="unknown sequence settings"):
         sequence_method("estimate", "guided", smoothness=3.0)
     with pytest.raises(InputError, match="poses"):
@@ -106,19 +119,3 @@ def test_denoise_bvh_round_trip(prior, view, tmp_path):
     before = track_metrics(noisy_read - noisy_read[:, :1], world - world[:, :1])
     after = track_metrics(read_back - read_back[:, :1], world - world[:, :1])
     assert after["acceleration"] < 0.2 * before["acceleration"] and after["P1"] < before["P1"]
-
-
-def test_sequence_command_pieces(prior, view, tmp_path):
-    parser = argparse.ArgumentParser()
-    parser.add_argument("input")
-    parser.add_argument("-o", "--output")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--noise-mm", type=float, default=None)
-    add_sequence_arguments(parser, "denoise")
-    args = parser.parse_args(["take.npz", "-o", str(tmp_path / "clean.npz"), "--sequence", "--fps", "30"])
-    assert args.sequence and args.sequence_method is None and args.rig == "bandai"
-    noisy = view.track[:20] + np.random.default_rng(0).normal(0, 20.0, (20, 17, 3))
-    outputs = sequence_outputs(args, prior, "denoise", noisy)
-    assert outputs["track"].shape == (20, 17, 3) and outputs["fps"] == 30
-    with pytest.raises(InputError, match="bvh"):
-        cmd_denoise_bvh(args, prior)

@@ -1,6 +1,6 @@
 """Frames/s of `gfpose lift` on real footage (issue 13's target: 50 hypotheses at >= 30 frames/s).
 
-Times what LiftResult.lift_seconds times, 2D -> hypotheses -> 3D track (gfpose.media.lift.estimate_take
+Times what LiftResult.lift_seconds times, 2D -> hypotheses -> 3D track (gfpose.sequences.lift.estimate_take
 and select_track), on the 4 Pose2Sim demo views' BlazePose 2D saved with the multi-view reference
 (benchmarks/footage/multiview_reference.npz: 4 x 96 frames at 60 fps), with the shipped models, the
 default sampler and 50 hypotheses, once per chain length in one process: 1 (every frame drawn from
@@ -28,7 +28,7 @@ from gfpose.atomic import atomic_write
 from gfpose.data.keypoints import Keypoints2D
 from gfpose.errors import InputError
 from gfpose.media.extra import require
-from gfpose.media.lift import VIDEO_CHAIN_FRAMES, estimate_take, select_track
+from gfpose.sequences.lift import CHAIN_FRAMES, estimate_take, select_track
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import hardware  # noqa: E402  (benchmarks/hardware.py)
@@ -50,9 +50,10 @@ def lift_rate(prior, views: list[Keypoints2D], chain_frames: int) -> dict:
     sampling = tracking = 0.0
     for view in views:
         start = time.perf_counter()
-        hyps = estimate_take(prior, view, HYPOTHESES, chain_frames=chain_frames)
+        hyps = estimate_take(prior.sampler_for("estimate", view.joints), view, HYPOTHESES,
+                             chain_frames=chain_frames)
         middle = time.perf_counter()
-        select_track(hyps, view.keypoints, view.image_size, FPS)
+        select_track(hyps, view, FPS)
         sampling, tracking = sampling + middle - start, tracking + time.perf_counter() - middle
     frames = sum(len(view.keypoints) for view in views)
     return {"chain_frames": chain_frames, "frames": frames, "hypotheses_seconds": round(sampling, 2),
@@ -75,14 +76,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reference", type=Path, default=ROOT / "benchmarks/footage/multiview_reference.npz")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
-    parser.add_argument("--chains", default=f"1,{VIDEO_CHAIN_FRAMES}", help="chain lengths to time")
+    parser.add_argument("--chains", default=f"1,{CHAIN_FRAMES}", help="chain lengths to time")
     parser.add_argument("--json", type=Path, default=ROOT / "docs/results/lift_speed.json")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     prior = gfpose.PosePrior.pretrained(device="cpu")
     views = views_2d(dict(np.load(args.reference)))
-    estimate_take(prior, views[0], HYPOTHESES)  # warm-up: the network's first calls are slower
+    estimate_take(prior.sampler_for("estimate"), views[0], HYPOTHESES)  # warm-up: the network's first calls are slower
     rows = []
     for chain in (int(c) for c in args.chains.split(",")):
         rows.append(lift_rate(prior, views, chain))

@@ -4,7 +4,7 @@ For every camera of ../shared/data/pose2sim-demo: its BlazePose 2D as saved with
 (benchmarks/footage/multiview_reference.npz: frame-aligned, and for cam02 with the left/right
 labels the multi-view check corrected), undistorted to an ideal pinhole whose principal point is
 the image centre, is lifted by the shipped model (default sampler, fp32, S hypotheses) at the
-camera's calibrated focal length (gfpose.media.lift.estimate_take, ``focal_px``), in chains of
+camera's calibrated focal length (gfpose.sequences.lift.estimate_take, ``focal_px``), in chains of
 ``--chain-frames`` warm-started frames as `gfpose lift` does (1: every frame independently). The reference is
 moved into that camera's frame (x_cam = R x_world + t) and root-centred.
 
@@ -15,7 +15,7 @@ differently by BlazePose and the training skeleton):
 - root-aligned MPJPE after one global scale per camera, the subject's size over the model's
   (summed median bone lengths of the reference over those of all hypotheses, head and neck
   bones excluded), at S = 1 and best of S;
-- the same errors of the track `gfpose lift` writes (gfpose.media.lift.select_track: the coherent
+- the same errors of the track `gfpose lift` writes (gfpose.sequences.lift.select_track: the coherent
   path through the hypotheses, scaled likewise), and its acceleration error against the reference:
   mean over frames and joints of the norm of the difference of second differences, mm/frame^2 at
   60 fps; and the reference's and the track's own mean acceleration for scale;
@@ -63,11 +63,11 @@ from gfpose.atomic import atomic_write
 from gfpose.data.keypoints import Keypoints2D
 from gfpose.geometry import root_center
 from gfpose.media.calibration import Camera, read_qualisys
-from gfpose.media.lift import VIDEO_CHAIN_FRAMES, estimate_take, select_track, to_training_camera
 from gfpose.media.triangulate import LIMB_PAIRS
 from gfpose.media.video import open_media
 from gfpose.metrics import min_mpjpe, mpjpe, p_mpjpe
 from gfpose.prior import ESTIMATION_FILE, asset_path, pretrained_path
+from gfpose.sequences.lift import CHAIN_FRAMES, estimate_take, select_track
 from gfpose.skeleton import BONES, NUM_JOINTS
 from gfpose.viz import GT_COLOR, plot_pose_2d, plot_pose_3d, set_equal_3d
 
@@ -129,7 +129,8 @@ def lift_camera(prior, keypoints: np.ndarray, confidence: np.ndarray, image_size
     keypoints: the detector model draws them where one is shipped, as `gfpose lift` does)."""
     sizes = np.tile(np.asarray(image_size, dtype=np.float32), (len(keypoints), 1))
     detected = Keypoints2D(keypoints.astype(np.float32), confidence, sizes, joints="detector")
-    return estimate_take(prior, detected, HYPOTHESES, seed=SEED, focal_px=focal, chain_frames=chain_frames)
+    return estimate_take(prior.sampler_for("estimate", detected.joints), detected, HYPOTHESES, seed=SEED,
+                         focal_px=focal, chain_frames=chain_frames)
 
 
 def lift_all(prior, cameras, views: list[dict], cache: Path | None, chain_frames: int) -> tuple[np.ndarray, float]:
@@ -200,11 +201,12 @@ def joint_set_errors(hyps: np.ndarray, scaled_track: np.ndarray, reference: np.n
 
 
 def scaled_track(hyps: np.ndarray, view: dict, scale: float) -> np.ndarray:
-    """(T, S, 17, 3) -> the root-centred (T, 17, 3) track of `gfpose lift` (gfpose.media.lift.select_track,
+    """(T, S, 17, 3) -> the root-centred (T, 17, 3) track of `gfpose lift` (gfpose.sequences.lift.select_track,
     the coherent path through the hypotheses) times ``scale``."""
     sizes = np.tile(np.asarray(view["image_size"], dtype=np.float32), (len(hyps), 1))
-    keypoints = to_training_camera(view["keypoints"].astype(np.float32), sizes, view["focal_px"])
-    return root_center(select_track(hyps.astype(np.float32), keypoints, sizes, FPS).astype(np.float64)) * scale
+    keypoints = Keypoints2D(view["keypoints"].astype(np.float32), None, sizes, joints="detector")
+    track = select_track(hyps.astype(np.float32), keypoints, FPS, float(view["focal_px"]))
+    return root_center(track.astype(np.float64)) * scale
 
 
 def camera_errors(hyps: np.ndarray, reference: np.ndarray, keypoints: np.ndarray, scale: float,
@@ -408,7 +410,7 @@ def make_report(args, prior, views: dict, errors: dict, peer: dict, frames_per_s
         "scale": "one per camera: the reference's summed median bone lengths over those of all hypotheses "
                  "(head and neck bones excluded); applied to the root-aligned MPJPE and the track",
         "acceleration": "mean over frames and joints of the norm of the difference of second differences; "
-                        "track = the coherent path of gfpose lift (gfpose.media.lift.select_track)",
+                        "track = the coherent path of gfpose lift (gfpose.sequences.lift.select_track)",
         "fit_2d_px": "mean px distance of the lifted (ideal-pinhole) 2D from the first hypothesis and from the "
                      "reference seen orthographically, scaled and shifted per frame to fit",
         "joint_sets": {"all_joints": "the 17 H36M joints",
@@ -451,7 +453,7 @@ def main() -> None:
                         help="a detector model file (model.joints = detector) instead of the shipped one")
     parser.add_argument("--blazepose", type=Path, default=None,
                         help="npz of BlazePose's 3D (default benchmarks/footage/blazepose_<clip>.npz, made if missing)")
-    parser.add_argument("--chain-frames", type=int, default=VIDEO_CHAIN_FRAMES,
+    parser.add_argument("--chain-frames", type=int, default=CHAIN_FRAMES,
                         help="warm-started chains as gfpose lift draws them (1: every frame independently)")
     args = parser.parse_args()
     suffix = clip_suffix(args.src)

@@ -1,5 +1,6 @@
 """The `gfpose` command: demo, train, estimate, complete, denoise, generate, score, evaluate, lift,
-export-bvh, viz, export, data."""
+export-bvh, viz, export, data. Each command parses its arguments and calls library functions with
+plain arguments; nothing below this module sees argparse."""
 
 import argparse
 import json
@@ -9,43 +10,16 @@ from pathlib import Path
 import numpy as np
 
 from gfpose.data.rigs import RIGS
+from gfpose.data.specs import DATA_HELP, open_dataset
 from gfpose.errors import InputError
+from gfpose.sequences.damage import DEFAULT_NOISE_MM
+from gfpose.sequences.lift import CHAIN_FRAMES, DEFAULT_FPS
+from gfpose.tasks import DENOISE_T0
 
 SAMPLER_HELP = "sampler: em (Alg. 1), pc, ode-heun, dpm2m, sde-dpm2m, sde-dpm3m"
 
 
-DATA_HELP = ("'bundled', a pose npz, or data_3d_h36m.npz; several joined by commas, each optionally "
-             "repeated N times per epoch with *N (e.g. bundled,cmu17.npz*8)")
-
-
-def _load_one(spec: str, keypoints_2d: str | None):
-    from gfpose.data.bandai import load_bundled
-    from gfpose.data.h36m import load_h36m
-    from gfpose.data.posefile import load_pose_npz
-    if spec == "bundled":
-        return load_bundled()
-    if Path(spec).name.startswith("data_3d_h36m"):
-        return load_h36m(spec, keypoints_2d)
-    return load_pose_npz(spec)
-
-
-def open_dataset(spec: str, split: str = "all", every: int = 1, keypoints_2d: str | None = None):
-    """The data of a DATA_HELP spec: one set, or several joined (gfpose.data.poseset.concat)."""
-    from gfpose.data.poseset import concat
-    names, repeats = [], []
-    for part in spec.split(","):
-        name, star, count = part.partition("*")
-        if star and not count.isdigit():
-            raise InputError(f"data {part!r}: expected NAME or NAME*N with N a positive integer")
-        names.append(name)
-        repeats.append(int(count) if star else 1)
-    sets = [_load_one(name, keypoints_2d) for name in names]
-    data = sets[0] if len(sets) == 1 and repeats[0] == 1 else concat(sets, repeats)
-    if split != "all":
-        data = data.select_split(split)
-    if len(data) == 0:
-        raise InputError(f"data {spec!r} has no poses in split {split!r}")
-    return data.every(every) if every > 1 else data
+POSE_KEYS = ("track", "poses_3d")  # score, export-bvh: the first present is read unless --key says
 
 
 def _add_sampler_args(parser):
@@ -63,7 +37,7 @@ def _add_sampler_args(parser):
     parser.add_argument("--seed", type=int, default=0)
 
 
-def _load_prior(args, checkpoint=None):
+def load_prior(args, checkpoint=None):
     from gfpose.prior import PosePrior
     changes = {"name": args.sampler}
     if args.steps is not None:
@@ -111,70 +85,98 @@ def _read_input(path, key):
 def cmd_estimate(args):
     from gfpose.data.keypoints import load_keypoints
     kp = load_keypoints(args.input)
-    prior = _load_prior(args, args.checkpoint)
+    prior = load_prior(args, args.checkpoint)
     if args.sequence:
-        from gfpose.sequences.commands import sequence_outputs
-        return _save_npz(args.output, **sequence_outputs(args, prior, "estimate", kp))
-    hyps = prior.estimate(kp.keypoints, kp.image_size, args.hypotheses, confidence=kp.confidence, seed=args.seed,
+        fps = args.fps or DEFAULT_FPS
+        take = prior.lift_take(kp.keypoints, kp.image_size, fps, args.hypotheses or 50, kp.confidence, args.seed,
+                               kp.joints, args.focal_px, args.chain_frames or CHAIN_FRAMES)
+        return _save_npz(args.output, track=take.track, hypotheses=take.hypotheses, spread_mm=take.spread_mm,
+                         keypoints_2d=kp.keypoints, image_size=kp.image_size, fps=np.float32(fps))
+    hyps = prior.estimate(kp.keypoints, kp.image_size, args.hypotheses or 1, confidence=kp.confidence, seed=args.seed,
                           joints=kp.joints)
     _save_npz(args.output, hypotheses=hyps, keypoints_2d=kp.keypoints, image_size=kp.image_size)
 
 
 def cmd_complete(args):
+    """3D completion of an npz with 'poses_3d'; 2D keypoints (a file `estimate` reads) are completed
+    by estimation, which fills missing 2D joints in 3D (complete-2d)."""
     from gfpose.data.posefile import read_npz
-    arrays = read_npz(args.input) if args.input.endswith(".npz") else {}
+    from gfpose.sequences.api import complete_sequence
+    arrays = read_npz(args.input) if Path(args.input).suffix == ".npz" else {"keypoints_2d": None}
     if "poses_3d" not in arrays:
+        if "keypoints_2d" not in arrays:
+            raise InputError(f"{args.input}: no 'poses_3d' (3D, mm) or 'keypoints_2d' (2D, px) array "
+                             f"(found {sorted(arrays)})")
+        if args.sequence:
+            raise InputError(f"{args.input}: a 2D take is lifted by `gfpose estimate --sequence` or `gfpose lift`")
+        print("note: 2D keypoints: completing in 3D by estimation (complete-2d)")
         return cmd_estimate(args)
-    prior = _load_prior(args, args.checkpoint)
+    prior = load_prior(args, args.checkpoint)
+    partial = arrays["poses_3d"]
     if args.sequence:
-        from gfpose.sequences.commands import sequence_outputs
-        return _save_npz(args.output, **sequence_outputs(args, prior, "complete", arrays["poses_3d"]))
-    hyps = prior.complete(arrays["poses_3d"], num_hypotheses=args.hypotheses, mode=args.mode, seed=args.seed)
-    _save_npz(args.output, hypotheses=hyps, poses_3d_partial=arrays["poses_3d"])
-
-
-def _start_time(text: str):
-    return text if text == "auto" else float(text)
+        track = complete_sequence(prior, partial, args.fps or DEFAULT_FPS, args.sequence_method, args.seed)
+        return _save_npz(args.output, track=track, poses_3d_partial=partial, fps=np.float32(args.fps or DEFAULT_FPS))
+    hyps = prior.complete(partial, num_hypotheses=args.hypotheses or 1, mode=args.mode, seed=args.seed)
+    _save_npz(args.output, hypotheses=hyps, poses_3d_partial=partial)
 
 
 def cmd_denoise(args):
-    from gfpose.sequences.commands import cmd_denoise_bvh, is_bvh, sequence_outputs
-    prior = _load_prior(args, args.checkpoint)
-    if is_bvh(args.input):
-        return cmd_denoise_bvh(args, prior)
-    arrays = _read_input(args.input, "poses_3d")
+    from gfpose.sequences.api import denoise_sequence
+    prior = load_prior(args, args.checkpoint)
+    if Path(args.input).suffix.lower() == ".bvh":
+        return _denoise_bvh(args, prior)
+    noisy = _read_input(args.input, "poses_3d")["poses_3d"]
     if args.sequence:
-        return _save_npz(args.output, **sequence_outputs(args, prior, "denoise", arrays["poses_3d"]))
-    clean = prior.denoise(arrays["poses_3d"], t0=args.t0, seed=args.seed, noise_mm=args.noise_mm,
-                          method=args.method)
-    _save_npz(args.output, poses_3d=clean, poses_3d_noisy=arrays["poses_3d"])
+        fps = args.fps or DEFAULT_FPS
+        track = denoise_sequence(prior, noisy, args.noise_mm or DEFAULT_NOISE_MM, fps, args.sequence_method, args.seed)
+        return _save_npz(args.output, track=track, poses_3d_noisy=noisy, fps=np.float32(fps))
+    clean = prior.denoise(noisy, t0=args.t0, seed=args.seed, noise_mm=args.noise_mm, method=args.method)
+    _save_npz(args.output, poses_3d=clean, poses_3d_noisy=noisy)
+
+
+def _denoise_bvh(args, prior) -> None:
+    """`gfpose denoise take.bvh -o clean.bvh`: BVH in, BVH out (gfpose.media.bvh_denoise)."""
+    if Path(args.output).suffix.lower() != ".bvh":
+        raise InputError(f"{args.output}: a BVH input is cleaned into a BVH file; name the output *.bvh")
+    from gfpose.media.bvh_denoise import denoise_bvh  # bvhio only here: training needs no bvhio
+    noise_mm = args.noise_mm or DEFAULT_NOISE_MM
+    clean = denoise_bvh(prior, args.input, args.output, args.rig, noise_mm, args.sequence_method, args.seed)
+    print(f"wrote {args.output} ({len(clean)} frames, jitter of {noise_mm:g} mm removed)")
 
 
 def cmd_generate(args):
-    prior = _load_prior(args, args.checkpoint)
+    prior = load_prior(args, args.checkpoint)
     _save_npz(args.output, poses_3d=prior.generate(args.count, seed=args.seed))
 
 
+def _read_poses(path, key: str | None, frame: str):
+    """(poses (N, 17, 3) mm, their frame, the key read, the file's arrays) of the npz array `key` (default: the
+    first of POSE_KEYS); frame 'auto' is 'world' when the file has 'up_axis', else 'camera'; world
+    poses come out +z up."""
+    from gfpose.data.posefile import read_npz, y_up_to_z_up
+    from gfpose.validation import as_numbers
+    arrays = read_npz(path)
+    key = key or next((k for k in POSE_KEYS if k in arrays), None)
+    if key not in arrays:
+        raise InputError(f"{path}: no {key or ' or '.join(POSE_KEYS)!r} array (found {sorted(arrays)}); "
+                         "expected (N, 17, 3) poses in mm")
+    scale = float(arrays.get("poses_3d_scale_mm", 1.0)) if key == "poses_3d" else 1.0
+    poses = as_numbers(arrays[key], f"{path}: {key}") * scale
+    poses = poses[None] if poses.ndim == 2 else poses
+    frame = frame if frame != "auto" else ("world" if "up_axis" in arrays else "camera")
+    if frame == "world" and str(arrays.get("up_axis", "z")) == "y":
+        poses = y_up_to_z_up(poses)
+    return poses, frame, key, arrays
+
+
 def cmd_score(args):
-    from gfpose.data.posefile import read_npz, save_pose_npz, y_up_to_z_up
-    from gfpose.media.commands import POSE_KEYS
+    from gfpose.data.posefile import save_pose_npz
     from gfpose.plausibility import SHIPPED_THRESHOLD
     from gfpose.prior import PosePrior
     from gfpose.skeleton import H36M_JOINTS
-    from gfpose.validation import as_numbers
     if args.checkpoint and args.threshold is None:
         raise InputError("--threshold is needed with --checkpoint: the default is the shipped model's")
-    arrays = read_npz(args.input)
-    key = args.key or next((k for k in POSE_KEYS if k in arrays), None)
-    if key not in arrays:
-        raise InputError(f"{args.input}: no {args.key or ' or '.join(POSE_KEYS)!r} array (found {sorted(arrays)}); "
-                         "expected (N, 17, 3) poses in mm")
-    scale = float(arrays.get("poses_3d_scale_mm", 1.0)) if key == "poses_3d" else 1.0
-    poses = as_numbers(arrays[key], f"{args.input}: {key}") * scale
-    poses = poses[None] if poses.ndim == 2 else poses
-    frame = args.frame if args.frame != "auto" else ("world" if "up_axis" in arrays else "camera")
-    if frame == "world" and str(arrays.get("up_axis", "z")) == "y":
-        poses = y_up_to_z_up(poses)
+    poses, frame, key, _ = _read_poses(args.input, args.key, args.frame)
     complete = np.isfinite(poses.reshape(len(poses), -1)).all(axis=1)
     if not complete.any():
         raise InputError(f"{args.input}: {key} has no pose without NaN joints to score")
@@ -208,11 +210,12 @@ def cmd_evaluate(args):
     from gfpose.metrics import format_by_action
     from gfpose.runtime import close_distributed, init_distributed, local_device
     if args.sequence:
-        from gfpose.sequences.commands import evaluate_sequences
-        return print(json.dumps(evaluate_sequences(args, _load_prior(args, args.checkpoint)), indent=2))
+        from gfpose.sequences.api import evaluate_takes
+        result = evaluate_takes(load_prior(args, args.checkpoint), args.data, args.task, args.seed)
+        return print(json.dumps(result, indent=2))
     spec = EvalTask(args.task, args.hypotheses, noise_2d=args.noise_2d, missing=args.missing, mode=args.mode,
                     noise_3d=args.noise_3d, t0=args.t0, denoiser=args.denoiser, seed=args.seed)
-    prior = _load_prior(args, args.checkpoint)
+    prior = load_prior(args, args.checkpoint)
     rank, _ = init_distributed(prior.device)  # under torchrun each rank evaluates its share of chunks
     prior = prior.to(local_device(prior.device))
     data = open_dataset(args.data, args.split, args.every, args.keypoints_2d)
@@ -227,6 +230,31 @@ def cmd_evaluate(args):
         title = (f"{args.task} on {args.data} ({args.split}, {result['count']} inputs, S={args.hypotheses}, "
                  f"{result['sampler']['name']} x {result['sampler']['steps']} steps, {result['seconds']} s)")
         print(format_by_action(result["table"], title=title))
+
+
+def cmd_lift(args):
+    from gfpose.media.lift import lift
+    prior = load_prior(args, args.checkpoint)
+    result = lift(prior, args.input, args.out, args.image_size, args.video, args.fps, args.hypotheses, args.seed,
+                  args.focal_px, args.chain_frames)
+    count = result.frames - len(result.missing_frames)
+    print(f"lifted {count} frames x {args.hypotheses} hypotheses in {result.lift_seconds:.1f} s "
+          f"({count / result.lift_seconds:.1f} frames/s)")
+    for note in result.notes:
+        print(f"note: {note}")
+    for path in (result.npz, result.bvh, result.mp4, result.gif):
+        if path is not None:
+            print(f"wrote {path}")
+
+
+def cmd_export_bvh(args):
+    from gfpose.media.bvh_export import export_bvh
+    poses, frame, _, arrays = _read_poses(args.input, args.key, args.frame)
+    fps = args.fps or (float(arrays["fps"]) if "fps" in arrays else DEFAULT_FPS)
+    filled = export_bvh(poses, args.output, fps, frame)
+    if len(filled):
+        print(f"note: {len(filled)} frames with missing joints were interpolated")
+    print(f"wrote {args.output} ({len(poses)} frames at {fps:g} fps, {frame} frame -> metres, Y up)")
 
 
 def cmd_viz(args):
@@ -284,6 +312,46 @@ def cmd_demo(args):
     run_demo(args.out, hypotheses=args.hypotheses, count=args.count, device=args.device)
 
 
+def _start_time(text: str):
+    return text if text == "auto" else float(text)
+
+
+def _add_frame_arg(parser):
+    parser.add_argument("--frame", choices=("auto", "camera", "world"), default="auto",
+                        help="camera (x right, y down, z forward) or world (z up); auto: world if the file has "
+                        "'up_axis', else camera")
+
+
+def _add_camera_args(parser, default_chain: str):
+    parser.add_argument("--focal-px", type=float, default=None,
+                        help="the camera's focal length in px (default: the training camera's, 1.145 x image "
+                        "width, 47.2 degrees across; see gfpose.sequences.lift)")
+    parser.add_argument("--chain-frames", type=int, default=None,
+                        help="frames per chain: each chain's first frame is drawn from the prior, the others "
+                        f"warm-started from the frame before (about 7x faster); 1 lifts every frame "
+                        f"independently (default: {default_chain})")
+
+
+def _add_sequence_args(parser, task: str) -> None:
+    """--sequence and its options for `estimate` (the lift of gfpose.sequences.lift), `complete` and
+    `denoise` (the sequence methods of gfpose.sequences.methods)."""
+    from gfpose.sequences.methods import DEFAULT_METHODS, METHODS
+    parser.add_argument("--sequence", action="store_true", help="the input is one take in frame order: "
+                        "write one coherent 3D track ('track', T x 17 x 3 mm)")
+    parser.add_argument("--fps", type=float, default=None,
+                        help=f"the take's frame rate (default: a BVH's, else {DEFAULT_FPS:g})")
+    if task == "estimate":
+        return _add_camera_args(parser, default_chain=str(CHAIN_FRAMES))
+    default = DEFAULT_METHODS["clean" if task == "denoise" else task].name
+    parser.add_argument("--sequence-method", default=None, choices=METHODS,
+                        help=f"(default {default}) guided: frames sampled jointly with temporal guidance; correlated: "
+                        "shared starting noise + ODE; path: smoothed Viterbi path through per-frame hypotheses; "
+                        "independent: per-frame samples")
+    if task == "denoise":
+        parser.add_argument("--rig", default="bandai", choices=tuple(RIGS),
+                            help="BVH input: the skeleton's rig (gfpose.data.rigs; 'gfpose' for files gfpose wrote)")
+
+
 def _parsed(parse):
     """An argparse type from a spec parser, so a bad spec is a usage error naming the argument."""
     def convert(text):
@@ -298,7 +366,6 @@ def _parsed(parse):
 def build_parser() -> argparse.ArgumentParser:
     from gfpose.evaluate import TASKS
     from gfpose.perturbations import MissingJoints, PoseNoise
-    from gfpose.sequences.commands import add_sequence_arguments
     from gfpose.tasks import COMPLETION_MODES, DENOISE_METHODS
     parser = argparse.ArgumentParser(prog="gfpose", description="GFPose: a 3D human pose prior as a gradient field")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -334,13 +401,14 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--checkpoint", default=None, help="model file (default: the shipped model)")
         _add_sampler_args(p)
         if name != "generate":
-            add_sequence_arguments(p, name)
+            _add_sequence_args(p, name)
         if name in ("estimate", "complete"):
-            p.add_argument("-S", "--hypotheses", type=int, default=1)
+            p.add_argument("-S", "--hypotheses", type=int, default=None,
+                           help="hypotheses per pose (default 1; with --sequence, 50 for estimate)")
         if name == "complete":
             p.add_argument("--mode", default="both", choices=COMPLETION_MODES)
         if name == "denoise":
-            p.add_argument("--t0", type=float, default=0.05)
+            p.add_argument("--t0", type=float, default=DENOISE_T0)
             p.add_argument("--noise-mm", type=float, default=None,
                            help="the noise's standard deviation per coordinate in mm, if known: sets t0 to match it")
             p.add_argument("--method", default="sample", choices=DENOISE_METHODS,
@@ -354,9 +422,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("input")
     p.add_argument("-o", "--output", default=None, help="npz with score, flag and joint_scores per pose")
     p.add_argument("--key", default=None, help="array to score (default: the first of track, poses_3d)")
-    p.add_argument("--frame", choices=("auto", "camera", "world"), default="auto",
-                   help="camera (x right, y down, z forward) or world (z up); auto: world if the file has "
-                   "'up_axis', else camera")
+    _add_frame_arg(p)
     p.add_argument("--threshold", type=float, default=None,
                    help="flag scores above this (default: the shipped model's, 99th percentile of held-out poses)")
     p.add_argument("--checkpoint", default=None, help="model file (default: the shipped model; needs --threshold)")
@@ -378,7 +444,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", default="both", choices=COMPLETION_MODES)
     p.add_argument("--noise-3d", default=PoseNoise("gaussian", 100.0), type=_parsed(PoseNoise.parse),
                    help="'gaussian:VAR_MM2' or 'uniform:HALF_WIDTH_MM'")
-    p.add_argument("--t0", type=_start_time, default=0.05,
+    p.add_argument("--t0", type=_start_time, default=DENOISE_T0,
                    help="denoising start time, or 'auto' to match the noise of --noise-3d")
     p.add_argument("--denoiser", default="sample", choices=DENOISE_METHODS,
                    help="denoise task: reverse-SDE sample or posterior mean (Tweedie)")
@@ -395,8 +461,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-poses", type=int, default=16)
     p.set_defaults(func=cmd_viz)
 
-    from gfpose.media.commands import add_media_commands
-    add_media_commands(sub, _add_sampler_args, _load_prior)
+    p = sub.add_parser("lift", help="a video, image(s) or 2D keypoint file -> 3D hypotheses, a 3D track, BVH, "
+                       "MP4/GIF in OUT/")
+    p.add_argument("input", help="video file, image, folder of images, COCO keypoint results JSON, OpenPose "
+                   "JSON (file or folder of *_keypoints.json), or gfpose keypoints (npz/JSON)")
+    p.add_argument("-o", "--out", required=True, help="output folder")
+    p.add_argument("--image-size", type=float, nargs=2, metavar=("W", "H"), default=None,
+                   help="image size in px of keypoint files that do not record it (COCO, OpenPose)")
+    p.add_argument("--video", default=None, help="keypoint input: the video to draw the 2D overlay on")
+    p.add_argument("--fps", type=float, default=None, help=f"frame rate (default: the video's, else {DEFAULT_FPS:g})")
+    _add_camera_args(p, default_chain="12 for a video or keypoint track, 1 for images")
+    p.add_argument("-S", "--hypotheses", type=int, default=50)
+    p.add_argument("--checkpoint", default=None, help="model file (default: the shipped model)")
+    _add_sampler_args(p)
+    p.set_defaults(func=cmd_lift)
+
+    p = sub.add_parser("export-bvh", help="3D poses (npz 'track' or 'poses_3d', mm) -> BVH for animation tools "
+                       "(metres, Y up)")
+    p.add_argument("input")
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--key", default=None, help=f"array to export (default: the first of {', '.join(POSE_KEYS)})")
+    p.add_argument("--fps", type=float, default=None, help=f"default: the file's 'fps', else {DEFAULT_FPS:g}")
+    _add_frame_arg(p)
+    p.set_defaults(func=cmd_export_bvh)
 
     p = sub.add_parser("export", help="copy a run's model file, optionally as float16, e.g. for shipping")
     p.add_argument("model")

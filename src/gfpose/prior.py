@@ -13,6 +13,7 @@ import torch
 
 from gfpose.checkpoint import load_model
 from gfpose.data.cameras import IMAGE_SIZE
+from gfpose.data.keypoints import build_keypoints
 from gfpose.errors import InputError
 from gfpose.joint_definitions import JOINT_DEFINITIONS
 from gfpose.network import ScoreNet
@@ -20,6 +21,7 @@ from gfpose.plausibility import FRAMES, SHIPPED_THRESHOLD, joint_scores, scoring
 from gfpose.routing import RoutedSampler
 from gfpose.runtime import resolve_device
 from gfpose.sde import SubVPSDE
+from gfpose.sequences.lift import CHAIN_FRAMES, DEFAULT_FPS, TakeLift, lift_take
 from gfpose.skeleton import NUM_JOINTS
 from gfpose.tasks import (
     COMPLETION_MODES,
@@ -131,6 +133,19 @@ class PosePrior:
         request = estimate_request(torch.from_numpy(keypoints), torch.from_numpy(size),
                                    check_count(num_hypotheses, "num_hypotheses"))
         return self.sampler_for("estimate", joints).run(request, check_seed(seed)).numpy()
+
+    def lift_take(self, keypoints_2d, image_size=IMAGE_SIZE, fps: float = DEFAULT_FPS, num_hypotheses: int = 50,
+                  confidence=None, seed: int = 0, joints: str = "mocap", focal_px: float | None = None,
+                  chain_frames: int = CHAIN_FRAMES) -> TakeLift:
+        """A take's 2D track (T, 17, 2) px in frame order (NaN or confidence 0 = missing joint; a frame
+        with none has no person) -> a TakeLift: hypotheses (T, S, 17, 3) mm warm-started along the
+        take, one coherent track (T, 17, 3) mm, the spread per joint (gfpose.sequences.lift). focal_px:
+        the camera's focal length (None: the training camera's); chain_frames = 1 lifts every frame
+        independently. joints as in `estimate`."""
+        keypoints = build_keypoints("keypoints_2d", keypoints_2d, confidence, image_size, allow_empty_frames=True)
+        keypoints.joints = check_choice(joints, "joints", JOINT_DEFINITIONS)
+        return lift_take(self.sampler_for("estimate", keypoints.joints), keypoints, fps, num_hypotheses, seed,
+                         focal_px, chain_frames)
 
     def complete(self, pose, image_size=IMAGE_SIZE, num_hypotheses: int = 1, mode: str = "both",
                  seed: int = 0) -> np.ndarray:

@@ -17,6 +17,7 @@ from gfpose.geometry import root_center
 
 IMAGE_SIZE = (1000.0, 1000.0)
 FOCAL = 1145.0
+TRAINING_FOCAL_PER_WIDTH = FOCAL / IMAGE_SIZE[0]  # 1.145: the training camera's focal length / image width
 
 
 @dataclass
@@ -160,3 +161,20 @@ def camera_views(poses_world: Tensor, cameras: Cameras) -> tuple[Tensor, Tensor]
     """
     points = world_to_camera(place_on_floor(poses_world), cameras)
     return root_center(points), project(points, cameras)
+
+
+def training_focal(image_size):
+    """(N,) focal length in px of the training camera for images of (N, 2) sizes: 1.145 x width
+    (numpy or torch)."""
+    return TRAINING_FOCAL_PER_WIDTH * image_size[:, 0]
+
+
+def to_training_camera(keypoints, image_size, focal_px: float | None):
+    """(N, 17, 2) px of a camera with focal length ``focal_px`` -> the same viewing rays as the
+    training camera images them (rescaled about the image centre by training_focal / focal_px);
+    None: already the training camera's. numpy or torch."""
+    if focal_px is None:
+        return keypoints
+    scale = training_focal(image_size) / focal_px
+    center = image_size[:, None, :] / 2
+    return center + (keypoints - center) * scale[:, None, None]

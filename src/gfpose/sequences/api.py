@@ -1,12 +1,13 @@
 """Sequence entry points: numpy in, numpy out, every input checked (like gfpose.prior.PosePrior).
 
-    lift_sequence(prior, keypoints (T, 17, 2) px, image_size)  -> track (T, 17, 3) mm
     complete_sequence(prior, partial (T, 17, 3) mm, NaN = missing) -> track (T, 17, 3) mm
     denoise_sequence(prior, poses (T, 17, 3) mm, noise_mm)    -> track (T, 17, 3) mm (gaps filled)
+    evaluate_takes(prior, takes.npz, task)                     -> the sequence benchmark's table
 
-Tracks are root-relative millimetres in the input's frame (camera frame for lifting). `method`
-picks the sequence method (gfpose.sequences.methods.METHODS; None: the task's best,
-DEFAULT_METHODS); keyword settings change its SequenceMethod fields. The whole take is one window.
+A 2D take is lifted by ``PosePrior.lift_take`` (gfpose.sequences.lift). Tracks are root-relative
+millimetres in the input's frame. `method` picks the sequence method (gfpose.sequences.methods.METHODS;
+None: the task's best, DEFAULT_METHODS); keyword settings change its SequenceMethod fields. The whole
+take is one window.
 """
 
 from dataclasses import fields, replace
@@ -14,20 +15,22 @@ from dataclasses import fields, replace
 import numpy as np
 import torch
 
-from gfpose.data.cameras import IMAGE_SIZE
 from gfpose.errors import InputError
 from gfpose.sequences.damage import DEFAULT_NOISE_MM
+from gfpose.sequences.evaluate import damaged_rows, estimate_rows, evaluate_rows
+from gfpose.sequences.lift import DEFAULT_FPS
 from gfpose.sequences.methods import (
     DEFAULT_METHODS,
     METHODS,
     SequenceMethod,
     clean_track,
     complete_track,
-    estimate_track,
 )
-from gfpose.validation import check_2d_input, check_choice, check_noise_mm, check_poses_mm, check_seed, positive_scalar
+from gfpose.sequences.takes import fixed_camera_views, load_takes
+from gfpose.validation import check_choice, check_noise_mm, check_poses_mm, check_seed, positive_scalar
 
-DEFAULT_FPS = 30.0  # the frame rate of a take that does not say
+# The tasks of `gfpose evaluate --sequence` and the sequence methods' name of each.
+EVALUATED_TASKS = {"estimate": "estimate", "complete-3d": "complete", "denoise": "clean"}
 
 
 def sequence_method(task: str, method: str | None = None, **settings) -> SequenceMethod:
@@ -49,17 +52,6 @@ def _check_track(array: np.ndarray, name: str) -> np.ndarray:
     return array
 
 
-def lift_sequence(prior, keypoints, image_size=IMAGE_SIZE, fps: float = DEFAULT_FPS, method: str | None = None,
-                  confidence=None, seed: int = 0, **settings) -> np.ndarray:
-    """A 2D track (T, 17, 2) px (NaN or confidence 0 = missing joint; every frame needs one joint)
-    -> one coherent 3D track (T, 17, 3) mm, root-relative camera frame."""
-    points, size = check_2d_input(np.asarray(keypoints), image_size, confidence)
-    track = estimate_track(prior.sampler_for("estimate"), torch.from_numpy(_check_track(points, "keypoints")),
-                           torch.from_numpy(size), positive_scalar(fps, "fps"),
-                           sequence_method("estimate", method, **settings), check_seed(seed))
-    return track.numpy()
-
-
 def complete_sequence(prior, partial, fps: float = DEFAULT_FPS, method: str | None = None, seed: int = 0,
                       **settings) -> np.ndarray:
     """A 3D track (T, 17, 3) mm with joints missing (NaN) for any number of frames -> the full
@@ -79,3 +71,19 @@ def denoise_sequence(prior, poses, noise_mm: float = DEFAULT_NOISE_MM, fps: floa
     track = clean_track(prior.sampler, torch.from_numpy(noisy), check_noise_mm(noise_mm),
                         positive_scalar(fps, "fps"), sequence_method("clean", method, **settings), check_seed(seed))
     return track.numpy()
+
+
+def evaluate_takes(prior, data, task: str = "estimate", seed: int = 0) -> dict:
+    """The sequence benchmark on every take of a sequence npz (benchmarks/sequences/make_sequences.py),
+    each seen by a fixed virtual camera: the task's default sequence method beside independent
+    per-frame inference and the filter baselines (gfpose.sequences.evaluate). task: a key of
+    EVALUATED_TASKS."""
+    name = EVALUATED_TASKS[check_choice(task, "task", tuple(EVALUATED_TASKS))]
+    default = DEFAULT_METHODS[name]
+    methods = {default.name: default}
+    if name == "estimate":
+        rows = estimate_rows(prior.sampler_for("estimate"), methods, seed)
+    else:
+        rows = damaged_rows(prior.sampler, name, {"independent": SequenceMethod("independent")} | methods, seed)
+    return {"task": name, "data": str(data),
+            "table": evaluate_rows(rows, fixed_camera_views(load_takes(data)), name, seed)}
