@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from gfpose.sampling import SAMPLERS, Imputation, get_sampler, time_grid
+from gfpose.sampling import SOLVERS, Imputation, get_solver, time_grid
 from gfpose.sde import SubVPSDE
 
 SDE = SubVPSDE()
@@ -24,7 +24,7 @@ CASES = [("em", 500, "uniform"), ("pc", 300, "uniform"), ("ode-heun", 12, "unifo
 def test_sampler_reproduces_the_gaussian(name, steps, schedule):
     gen = torch.Generator().manual_seed(0)
     x = SDE.prior_sample((20000, 4), generator=gen)
-    out = get_sampler(name)(exact_score, SDE, x, time_grid(steps, 1.0, 1e-3, schedule, SDE), generator=gen)
+    out = get_solver(name)(exact_score, SDE, x, time_grid(steps, 1.0, 1e-3, schedule, SDE), generator=gen)
     assert torch.allclose(out.mean(0), MEAN, atol=0.06), out.mean(0)
     # A wrong factor on g^2 * score (e.g. 1 instead of 1/2 in the ODE) changes the variance grossly.
     assert torch.allclose(out.var(0), VAR, rtol=0.12, atol=0.01), out.var(0)
@@ -39,11 +39,11 @@ def test_wrong_score_factor_is_detected(name, steps, schedule):
     def doubled(x, t):
         return 2 * exact_score(x, t)  # f - g^2 s == f - 1/2 g^2 (2 s)
 
-    out = get_sampler(name)(doubled, SDE, x, time_grid(steps, 1.0, 1e-3, schedule, SDE), generator=gen)
+    out = get_solver(name)(doubled, SDE, x, time_grid(steps, 1.0, 1e-3, schedule, SDE), generator=gen)
     assert not torch.allclose(out.var(0), VAR, rtol=0.12, atol=0.01)
 
 
-@pytest.mark.parametrize("name", list(SAMPLERS))
+@pytest.mark.parametrize("name", list(SOLVERS))
 def test_imputation_keeps_observations_and_samples_the_rest(name):
     # Independent coordinates: imputing coordinate 0 leaves the others' distribution unchanged.
     gen = torch.Generator().manual_seed(1)
@@ -54,7 +54,7 @@ def test_imputation_keeps_observations_and_samples_the_rest(name):
     mask[:, 0] = True
     steps = 200 if name in ("em", "pc") else 20
     times = time_grid(steps, 1.0, 1e-3, "logsnr" if steps == 20 else "uniform", SDE)
-    out = get_sampler(name)(exact_score, SDE, x, times, generator=gen, imputation=Imputation(observed, mask))
+    out = get_solver(name)(exact_score, SDE, x, times, generator=gen, imputation=Imputation(observed, mask))
     assert torch.equal(out[:, 0], observed[:, 0])
     assert torch.allclose(out[:, 1:].mean(0), MEAN[1:], atol=0.1)
 
@@ -65,7 +65,7 @@ def test_seeded_runs_repeat_and_callback_sees_every_step():
     for _ in range(2):
         gen = torch.Generator().manual_seed(5)
         x = SDE.prior_sample((10, 4), generator=gen)
-        runs.append(get_sampler("em")(exact_score, SDE, x, time_grid(30), generator=gen,
+        runs.append(get_solver("em")(exact_score, SDE, x, time_grid(30), generator=gen,
                                       callback=lambda i, t, x: seen.append(i)))
     assert torch.equal(runs[0], runs[1])
     assert seen == list(range(30)) * 2
@@ -75,7 +75,7 @@ def test_denoising_start_time_moves_a_sample_only_a_little():
     # From t0 = 0.05 the reverse SDE only removes noise of scale sigma(0.05) ~ 0.03.
     gen = torch.Generator().manual_seed(2)
     start = MEAN + VAR.sqrt() * torch.randn(5000, 4, generator=gen)
-    out = get_sampler("em")(exact_score, SDE, start.clone(), time_grid(50, 0.05, 1e-3), generator=gen)
+    out = get_solver("em")(exact_score, SDE, start.clone(), time_grid(50, 0.05, 1e-3), generator=gen)
     assert (out - start).abs().mean() < 0.1
     assert torch.allclose(out.var(0), VAR, rtol=0.15, atol=0.01)
 
@@ -88,7 +88,7 @@ def test_time_grid_rejects_bad_arguments():
     with pytest.raises(ValueError, match="schedule"):
         time_grid(10, schedule="cosine")
     with pytest.raises(ValueError, match="sampler"):
-        get_sampler("rk45")
+        get_solver("rk45")
 
 
 def test_reverse_sde_from_a_perturbed_sample_draws_the_posterior_given_it():
@@ -100,7 +100,7 @@ def test_reverse_sde_from_a_perturbed_sample_draws_the_posterior_given_it():
     alpha, sigma = SDE.alpha(t0), SDE.sigma(t0)
     start = MEAN + VAR.sqrt() * torch.randn(20000, 4, generator=gen)
     x = SDE.perturb(start, t0.expand(20000), torch.randn(20000, 4, generator=gen))
-    out = get_sampler("em")(exact_score, SDE, x, time_grid(300, 0.3, 1e-3), generator=gen)
+    out = get_solver("em")(exact_score, SDE, x, time_grid(300, 0.3, 1e-3), generator=gen)
     assert torch.allclose(out.mean(0), MEAN, atol=0.05), out.mean(0)
     assert torch.allclose(out.var(0), VAR, rtol=0.1, atol=0.01), out.var(0)
     correlation = ((start - MEAN) * (out - MEAN)).mean(0) / VAR

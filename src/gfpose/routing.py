@@ -69,7 +69,5 @@ class RoutedSampler(Sampler):
     def to(self, device: torch.device) -> "RoutedSampler":
         return RoutedSampler(self.estimation.to(device), self.unified.to(device))
 
-    def model(self) -> RoutedScoreModel:
-        if self._model is None:
-            self._model = RoutedScoreModel(self.estimation.model(), self.unified.model())
-        return self._model
+    def _build_model(self) -> RoutedScoreModel:
+        return RoutedScoreModel(self.estimation.model(), self.unified.model())

@@ -179,8 +179,8 @@ def _predictor_corrector(score_fn, sde, x, times, **kwargs):
     return euler_maruyama(score_fn, sde, x, times, corrector_steps=1, **kwargs)
 
 
-# name -> (function, network evaluations per step)
-SAMPLERS = {
+# The solvers of the reverse-time SDE / probability-flow ODE: name -> (function, network evaluations per step)
+SOLVERS = {
     "em": (euler_maruyama, 1),
     "pc": (_predictor_corrector, 2),
     "ode-heun": (probability_flow_heun, 2),
@@ -190,9 +190,9 @@ SAMPLERS = {
 }
 
 
-def get_sampler(name: str):
-    """The sampler function registered under `name` (see SAMPLERS)."""
+def get_solver(name: str):
+    """The solver function registered under `name` (see SOLVERS)."""
     try:
-        return SAMPLERS[name][0]
+        return SOLVERS[name][0]
     except KeyError:
-        raise ValueError(f"unknown sampler {name!r}; expected one of {', '.join(SAMPLERS)}") from None
+        raise ValueError(f"unknown sampler {name!r}; expected one of {', '.join(SOLVERS)}") from None

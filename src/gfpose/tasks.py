@@ -11,9 +11,11 @@
 
 Tensors here are torch, millimetres and pixels; unit checks live in gfpose.validation. S hypotheses
 for many inputs are drawn in batched network calls of at most `max_batch` rows (one chunk of inputs
-at a time), each chunk with its own seeded generator.
+at a time), each chunk with its own seeded generator. A `Coupling` draws a request's inputs as the
+frames of one window instead (gfpose.sequences: temporal guidance, correlated starts, an early stop).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import torch
@@ -22,7 +24,7 @@ from gfpose.conditions import Condition, condition_from_2d, condition_from_3d, m
 from gfpose.geometry import root_center
 from gfpose.parametrisation import ScoreModel
 from gfpose.precision import DTYPES, PRECISIONS, prepare_network, resolve_precision
-from gfpose.sampling import SAMPLERS, Imputation, get_sampler, time_grid
+from gfpose.sampling import SOLVERS, Imputation, get_solver, time_grid
 from gfpose.sde import EPS
 from gfpose.seeding import generator
 
@@ -33,7 +35,8 @@ DENOISE_T0 = 0.05  # denoising's start time when the noise is not given (Table 7
 
 @dataclass(frozen=True)
 class SamplerSettings:
-    """Which sampler, how many steps, on which time grid, in which precision, in what chunks."""
+    """Which solver (`name`, a key of gfpose.sampling.SOLVERS), how many steps, on which time grid, in
+    which precision, in what chunks."""
 
     name: str = "em"
     steps: int = 1000
@@ -45,10 +48,10 @@ class SamplerSettings:
     def __post_init__(self):
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
-        get_sampler(self.name)
+        get_solver(self.name)
 
     def network_evaluations(self) -> int:
-        return self.steps * SAMPLERS[self.name][1]
+        return self.steps * SOLVERS[self.name][1]
 
 
 PAPER_SAMPLER = SamplerSettings()  # Alg. 1 with N = 1000 (App. D)
@@ -129,6 +132,20 @@ def generate_request(count: int, num_joints: int) -> Request:
     return Request(Condition.empty(count, num_joints))
 
 
+@dataclass(frozen=True)
+class Coupling:
+    """A request's N inputs drawn together as the frames of one window, in one batch with one generator:
+    `guide` wraps the score function s(x, t) (temporal guidance: a model wrapper, as in k-diffusion);
+    `start_noise(shape, generator)` gives the standard starting noise of shape (N, S, J, 3) for a start
+    from the prior (e.g. correlated along time); `stop_noise_mm` ends the reverse process where its
+    noise is that large and returns the posterior mean there (Tweedie) instead of a sample of the
+    finer detail."""
+
+    guide: Callable | None = None
+    start_noise: Callable | None = None
+    stop_noise_mm: float | None = None
+
+
 class Sampler:
     """A trained network with its SDE and data scale, in the settings' precision: draws requests."""
 
@@ -148,11 +165,14 @@ class Sampler:
     def model(self) -> ScoreModel:
         """The score model in the settings' precision, prepared once per Sampler."""
         if self._model is None:
-            net = prepare_network(self.net, self.precision, self.settings.compile)
-            dtype = DTYPES[self.precision]
-            self._model = (ScoreModel(net, self.sde, dtype) if self.config is None
-                           else ScoreModel.for_config(net, self.config.model, dtype))
+            self._model = self._build_model()
         return self._model
+
+    def _build_model(self) -> ScoreModel:
+        net = prepare_network(self.net, self.precision, self.settings.compile)
+        dtype = DTYPES[self.precision]
+        return (ScoreModel(net, self.sde, dtype) if self.config is None
+                else ScoreModel.for_config(net, self.config.model, dtype))
 
     def chunk_size(self, hypotheses: int) -> int:
         """Inputs per chunk: S hypotheses each, at most max_batch network rows."""
@@ -163,34 +183,50 @@ class Sampler:
         return self.sde.t_for_noise(noise_mm * self.data_scale / 1000.0)
 
     @torch.inference_mode()
-    def iter_chunks(self, request: Request, seed: int = 0, chunks: slice = slice(None)):
+    def iter_chunks(self, request: Request, seed: int = 0, chunks: slice = slice(None),
+                    coupling: Coupling | None = None):
         """Yield (input slice, poses (n, S, J, 3) mm root-relative) chunk by chunk, bounding memory.
 
         chunks: which of the chunks to draw, e.g. one rank's share; each chunk's noise depends on its
-        index alone, so a split run draws exactly what one process would.
+        index alone, so a split run draws exactly what one process would. With a coupling the
+        request is one chunk (its inputs are frames of one window).
         """
-        per_chunk = self.chunk_size(request.hypotheses)
+        per_chunk = len(request) if coupling is not None else self.chunk_size(request.hypotheses)
         count = len(request)
         for index, start in list(enumerate(range(0, count, per_chunk)))[chunks]:
             rows = slice(start, min(start + per_chunk, count))
-            if request.method == "mean":
-                x = self._posterior_mean(request, rows)
-            else:
-                x = self._draw(request, rows, generator(seed, index, device=self.device))
+            x = self._draw(request, rows, generator(seed, index, device=self.device), coupling or Coupling())
             poses = model_to_poses(x.float(), self.data_scale).reshape(-1, request.hypotheses, *x.shape[1:])
             yield rows, root_center(poses).cpu()
 
-    def run(self, request: Request, seed: int = 0) -> torch.Tensor:
+    def run(self, request: Request, seed: int = 0, coupling: Coupling | None = None) -> torch.Tensor:
         """All results of a request, (N, S, J, 3) mm root-relative."""
-        return torch.cat([poses for _, poses in self.iter_chunks(request, seed)])
+        return torch.cat([poses for _, poses in self.iter_chunks(request, seed, coupling=coupling)])
 
-    def _draw(self, request: Request, rows: slice, generator) -> torch.Tensor:
-        """Reverse-time sampling of one chunk: S draws per input from t_start to EPS."""
-        times = time_grid(self.settings.steps, request.t_start, EPS, self.settings.schedule, self.sde)
-        sampler = get_sampler(self.settings.name)
-        return sampler(self.model().score_fn(self.condition(request, rows)), self.sde,
-                       self.initial_state(request, rows, generator), times, generator=generator,
-                       imputation=self.imputation(request, rows))
+    def _draw(self, request: Request, rows: slice, generator, coupling: Coupling) -> torch.Tensor:
+        """One chunk, in model units: reverse-time sampling of S draws per input from t_start to EPS (or
+        to the coupling's stop), or the posterior mean E[x(0) | x(t_start)] by Tweedie's formula."""
+        score_fn = self.model().score_fn(self.condition(request, rows))
+        if coupling.guide is not None:
+            score_fn = coupling.guide(score_fn)
+        noise = None
+        if request.start_mm is None and coupling.start_noise is not None:
+            shape = (rows.stop - rows.start, request.hypotheses, request.cond.values.shape[1], 3)
+            noise = coupling.start_noise(shape, generator).flatten(0, 1)
+        x = self.initial_state(request, rows, generator, noise)
+        imputation = self.imputation(request, rows)
+        stop = coupling.stop_noise_mm is not None
+        t_end = self.start_time_for_noise(coupling.stop_noise_mm) if stop else EPS
+        sample = request.method == "sample" and t_end < request.t_start
+        if sample:
+            times = time_grid(self.settings.steps, request.t_start, t_end, self.settings.schedule, self.sde)
+            x = get_solver(self.settings.name)(score_fn, self.sde, x, times, generator=generator,
+                                               imputation=imputation)
+        if not sample or stop:
+            t = torch.tensor([t_end if sample else request.t_start], device=self.device)
+            x = self.sde.denoised_from_score(x, t, score_fn(x, t))
+            x = imputation.finish(x) if imputation is not None else x
+        return x
 
     def condition(self, request: Request, rows: slice):
         """The chunk's condition on the device, each row repeated for its S hypotheses."""
@@ -220,11 +256,6 @@ class Sampler:
             return None
         observed = request.observed_mm[rows].to(self.device).repeat_interleave(request.hypotheses, 0)
         return Imputation(poses_to_model(torch.nan_to_num(observed), self.data_scale), torch.isfinite(observed))
-
-    def _posterior_mean(self, request: Request, rows: slice) -> torch.Tensor:
-        """E[x(0) | x(t_start)] of one chunk by Tweedie's formula (one network evaluation)."""
-        t = torch.tensor([request.t_start], device=self.device)
-        return self.model().denoised(self._start(request, rows), t, request.cond[rows].to(self.device))
 
     def _start(self, request: Request, rows: slice) -> torch.Tensor:
         """x(t0) = alpha(t0) x0 + sigma(t0) z (Eq. 9): the noisy pose in model units scaled by alpha(t0)."""
