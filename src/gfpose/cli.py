@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gfpose.data.bvh_folder import MIN_MOTION_MM
 from gfpose.data.rigs import RIGS
 from gfpose.data.specs import DATA_HELP, open_dataset
 from gfpose.errors import InputError
@@ -16,16 +17,15 @@ from gfpose.sequences.damage import DEFAULT_NOISE_MM
 from gfpose.sequences.lift import CHAIN_FRAMES, DEFAULT_FPS
 from gfpose.tasks import DENOISE_T0
 
-SAMPLER_HELP = "sampler: em (Alg. 1), pc, ode-heun, dpm2m, sde-dpm2m, sde-dpm3m"
-
-
 POSE_KEYS = ("track", "poses_3d")  # score, export-bvh: the first present is read unless --key says
 
 
 def _add_sampler_args(parser):
     from gfpose.precision import PRECISIONS
     from gfpose.prior import DEFAULT_SAMPLER
-    parser.add_argument("--sampler", default=DEFAULT_SAMPLER.name, help=SAMPLER_HELP)
+    from gfpose.sampling import SOLVERS
+    parser.add_argument("--sampler", default=DEFAULT_SAMPLER.name, choices=tuple(SOLVERS),
+                        help="the solver (gfpose.sampling; em is Alg. 1)")
     parser.add_argument("--steps", type=int, default=None, help="sampling steps (default: the sampler's default)")
     parser.add_argument("--schedule", default=None, help="time grid: uniform, quadratic or logsnr")
     parser.add_argument("--precision", choices=PRECISIONS, default=None,
@@ -510,7 +510,7 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--rig", required=True, choices=tuple(RIGS),
                    help="the skeleton's joint mapping (gfpose.data.rigs; add your own there)")
     q.add_argument("-o", "--output", required=True)
-    q.add_argument("--min-motion-mm", type=float, default=20.0, help="drop frames that moved less than this")
+    q.add_argument("--min-motion-mm", type=float, default=MIN_MOTION_MM, help="drop frames that moved less than this")
     q.add_argument("--test-fraction", type=float, default=0.1, help="share of each action's takes held out")
     q.set_defaults(func=cmd_build_bvh)
     return parser

@@ -21,7 +21,14 @@ from gfpose.geometry import root_center
 from gfpose.joint_definitions import with_joint_definition
 from gfpose.perturbations import MissingJoints, PoseNoise
 from gfpose.runtime import gather_row_arrays, local_rows
-from gfpose.tasks import COMPLETION_MODES, DENOISE_METHODS, complete_3d_request, denoise_request, estimate_request
+from gfpose.tasks import (
+    COMPLETION_MODES,
+    DENOISE_METHODS,
+    DENOISE_T0,
+    complete_3d_request,
+    denoise_request,
+    estimate_request,
+)
 
 TASKS = ("estimate", "complete-2d", "complete-3d", "denoise")
 MEAN_OF = 50  # "P1 of mean pose": the mean of the first 50 hypotheses (or all, if fewer), a posterior-mean estimate
@@ -66,7 +73,7 @@ class EvalTask:
     missing: MissingJoints = field(default_factory=MissingJoints)
     mode: str = "both"
     noise_3d: PoseNoise = field(default_factory=lambda: PoseNoise("gaussian", 100.0))
-    t0: float | str = 0.05
+    t0: float | str = DENOISE_T0
     denoiser: str = "sample"
     seed: int = 0
 

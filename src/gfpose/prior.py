@@ -26,6 +26,7 @@ from gfpose.skeleton import NUM_JOINTS
 from gfpose.tasks import (
     COMPLETION_MODES,
     DENOISE_METHODS,
+    DENOISE_T0,
     Sampler,
     SamplerSettings,
     complete_3d_request,
@@ -158,7 +159,7 @@ class PosePrior:
                                       check_choice(mode, "mode", COMPLETION_MODES))
         return self.sampler.run(request, check_seed(seed)).numpy()
 
-    def denoise(self, poses, t0: float = 0.05, seed: int = 0, noise_mm: float | None = None,
+    def denoise(self, poses, t0: float = DENOISE_T0, seed: int = 0, noise_mm: float | None = None,
                 method: str = "sample") -> np.ndarray:
         """Noisy 3D poses (N, 17, 3) mm -> denoised root-relative (N, 17, 3) mm, starting at time t0.
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 from importlib.resources import files
 from pathlib import Path
 
-from gfpose.data.bvh_folder import build_pose_npz
+from gfpose.data.bvh_folder import MIN_MOTION_MM, build_pose_npz
 from gfpose.data.posefile import load_pose_npz
 from gfpose.data.poseset import PoseSet
 from gfpose.data.rigs import BANDAI_RIG
@@ -59,7 +59,7 @@ def parse_take_name(path: Path) -> tuple[str, str, str]:
 
 
 def build_bandai(src_root: str | Path, out_path: str | Path | None = None,
-                 min_motion_mm: float = 20.0, test_fraction: float = 0.1,
+                 min_motion_mm: float = MIN_MOTION_MM, test_fraction: float = 0.1,
                  quant_mm: float = 0.5, workers: int = 2) -> dict:
     """Convert every Bandai take under ``src_root`` and write the npz; returns summary statistics."""
     src_root = Path(src_root)

@@ -40,6 +40,9 @@ def root_relative_take(path: Path, rig: Rig, load: Callable[[Path, Rig], np.ndar
     return root_center(load(path, rig))
 
 
+MIN_MOTION_MM = 20.0  # a frame is kept once a joint moved this far from the last kept one (data/bandai.py)
+
+
 def keep_moving_frames(poses: np.ndarray, min_motion_mm: float) -> np.ndarray:
     """Indices of frames whose largest joint displacement from the last kept frame >= threshold."""
     kept, last = [0], poses[0]
@@ -63,7 +66,7 @@ def choose_test_takes(names: list[str], groups: list[str], test_fraction: float)
 
 
 def build_pose_npz(paths: list[Path], rig: Rig, labels: dict[str, list[str]], groups: list[str],
-                   out_path: str | Path, min_motion_mm: float = 20.0, test_fraction: float = 0.1,
+                   out_path: str | Path, min_motion_mm: float = MIN_MOTION_MM, test_fraction: float = 0.1,
                    quant_mm: float = 0.5, workers: int = 2, *, load: Callable[[Path, Rig], np.ndarray] | None = None,
                    take_names: list[str] | None = None, is_test: list[bool] | None = None, **attributes) -> dict:
     """Convert the takes ``paths`` with ``rig`` and write the npz (module docstring); ``labels`` are

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from gfpose.data.bvh import load_bvh
-from gfpose.data.bvh_folder import build_pose_npz, choose_test_takes
+from gfpose.data.bvh_folder import MIN_MOTION_MM, build_pose_npz, choose_test_takes
 from gfpose.data.rigs import CMU_DAZ_RIG, Rig
 from gfpose.errors import InputError
 
@@ -111,7 +111,7 @@ def find_takes(src_root: Path) -> tuple[list[Path], list[str]]:
     return keep, skipped
 
 
-def build_cmu_bvh(src_root: str | Path, out_path: str | Path, min_motion_mm: float = 20.0,
+def build_cmu_bvh(src_root: str | Path, out_path: str | Path, min_motion_mm: float = MIN_MOTION_MM,
                   test_fraction: float = 0.1, quant_mm: float = 0.5, workers: int = 2) -> dict:
     """Convert the CMU takes under ``src_root`` and write the npz; returns summary statistics."""
     paths, skipped = find_takes(Path(src_root))

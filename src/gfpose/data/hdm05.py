@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from gfpose.data.asf_amc import load_amc
-from gfpose.data.bvh_folder import build_pose_npz
+from gfpose.data.bvh_folder import MIN_MOTION_MM, build_pose_npz
 from gfpose.data.rigs import HDM05_RIG, Rig
 from gfpose.errors import InputError
 
@@ -60,7 +60,7 @@ def load_take(path: Path, rig: Rig = HDM05_RIG) -> np.ndarray:
     return load_amc(path, asf, rig)
 
 
-def build_hdm05(src_root: str | Path, out_path: str | Path, min_motion_mm: float = 20.0,
+def build_hdm05(src_root: str | Path, out_path: str | Path, min_motion_mm: float = MIN_MOTION_MM,
                 quant_mm: float = 0.5, workers: int = 2) -> dict:
     """Convert every HDM05 take under ``src_root`` and write the npz; returns summary statistics."""
     src_root = Path(src_root)
