@@ -1,14 +1,14 @@
 """Repeat the paper's experiments on the bundled data and write them as JSON + docs/RESULTS.md.
 
 Each table is a list of rows; each row is one `gfpose.evaluate.evaluate` call, the same code as
-`gfpose evaluate ... --json`. Results go to docs/results/<table>.json; the Markdown report is
-rendered from every JSON file present, so no number is typed by hand.
+`gfpose evaluate ... --json`. Results go to docs/results/<table>.json; docs/RESULTS.md is then
+re-rendered from every JSON file (benchmarks/render_results.py), so no number is typed by hand.
 
     python benchmarks/paper_tables.py --tables t1,t2,t5,t6,t7,t15 --every 64 [--checkpoint MODEL]
     python benchmarks/paper_tables.py --tables t5 --rows 1,2 --every 256   # after a change that touches rows 1-2
     python benchmarks/paper_tables.py --render-only
 
-The rendered tables replace the block between the markers in docs/RESULTS.md.
+The tables, with their per-action breakdowns, are also printed; docs/RESULTS.md shows the averages.
 """
 
 import argparse
@@ -16,8 +16,8 @@ import json
 import time
 from pathlib import Path
 
-import claims  # benchmarks/ is on sys.path when this script runs
-import hardware
+import hardware  # benchmarks/ is on sys.path when this script runs
+import render_results
 
 from gfpose.atomic import atomic_write
 from gfpose.data.bandai import load_bundled
@@ -191,7 +191,8 @@ def render_lifter_table(path: Path) -> str:
 
 
 def render(results_dir: Path = RESULTS) -> str:
-    """Markdown for every table JSON present: the average over actions of each row."""
+    """Markdown for every table JSON present, with per-action blocks (printed; docs/RESULTS.md has its own
+    compact tables from benchmarks/render_results.py)."""
     parts = [render_sampling(results_dir / "sampling.json")] if (results_dir / "sampling.json").exists() else []
     if (results_dir / "network_size.json").exists():
         parts.append(render_network_size(results_dir / "network_size.json"))
@@ -229,21 +230,6 @@ def render(results_dir: Path = RESULTS) -> str:
 # Tables shown per action as well (the paper's Tables 1 and 2 are per action / per scene).
 PER_ACTION = {"t1": ("P1 min S=200", "P2 min S=200", "P1 min S=10", "P1 min S=1"), "t2": ("PCK150 best",)}
 
-REPORT = ROOT / "docs" / "RESULTS.md"
-TABLES_BLOCK, CLAIMS_BLOCK = "tables", "claims"
-
-
-def write_report(markdown: str, block: str, report: Path = REPORT) -> None:
-    """Replace the generated block between <!-- block:start --> and <!-- block:end --> of docs/RESULTS.md."""
-    start, end = f"<!-- {block}:start -->", f"<!-- {block}:end -->"
-    text = report.read_text()
-    if start not in text or end not in text:
-        raise SystemExit(f"{report} has no {start} ... {end} markers")
-    head, _, rest = text.partition(start)
-    _, _, tail = rest.partition(end)
-    atomic_write(report, lambda tmp: Path(tmp).write_text(f"{head}{start}\n{markdown}\n{end}{tail}"))
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tables", default=",".join(TABLES))
@@ -266,10 +252,8 @@ def main():
         for table_id in args.tables.split(","):
             table = run_table(prior, table_id, args.every, args.checkpoint, only_rows)
             atomic_write(RESULTS / f"{table_id}.json", lambda tmp: Path(tmp).write_text(json.dumps(table, indent=1)))
-    markdown = render()
-    write_report(markdown, TABLES_BLOCK)
-    write_report(claims.render(RESULTS), CLAIMS_BLOCK)
-    print(markdown)
+    print(render())
+    render_results.main([])  # every table of docs/RESULTS.md, the claims included
 
 
 if __name__ == "__main__":

@@ -1,0 +1,592 @@
+"""Fill the tables of docs/RESULTS.md from the JSON results in docs/results/.
+
+Every table in docs/RESULTS.md sits between `<!-- table:NAME -->` and `<!-- /table -->`; this script
+replaces what is between the markers with RENDERERS[NAME] of the JSON files, so no number in a table
+is typed by hand. It samples nothing: the benchmarks that write the JSON are named in each table.
+
+    python benchmarks/render_results.py           # rewrite docs/RESULTS.md
+    python benchmarks/render_results.py --check   # exit 1 if it is out of date or has a line over 120
+
+`python benchmarks/paper_tables.py` (and its `--render-only`) ends by calling this.
+"""
+
+import argparse
+import json
+import re
+import statistics
+import sys
+import textwrap
+from functools import cache
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "docs" / "results"
+REPORT = ROOT / "docs" / "RESULTS.md"
+MAX_LINE = 120
+BLOCK = re.compile(r"(<!-- table:(?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /table -->)", re.S)
+
+
+@cache
+def load(name: str) -> dict:
+    return json.loads((RESULTS / f"{name}.json").read_text())
+
+
+def wrap(text: str, indent: str = "") -> str:
+    return textwrap.fill(text, MAX_LINE, subsequent_indent=indent, break_long_words=False, break_on_hyphens=False)
+
+
+def table(header: list[str], rows: list[list]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cell if isinstance(cell, str) else f"{cell:.1f}" for cell in row) + " |"
+              for row in rows]
+    return "\n".join(lines)
+
+
+def ordinal(n: int) -> str:
+    return f"{n}{'th' if n % 100 in (11, 12, 13) else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+def avg(cell: dict, column: str) -> float:
+    return cell["table"][column]["Avg"]
+
+
+def cells(name: str, model: str | None = None, data: str | None = None) -> list[dict]:
+    return [c for c in load(name)["cells"] if model in (None, c["model"]) and data in (None, c["data"])]
+
+
+def cell(name: str, model: str, data: str) -> dict:
+    found = cells(name, model, data)
+    if len(found) != 1:
+        raise SystemExit(f"{name}.json: {len(found)} cells for model {model!r} on {data!r}")
+    return found[0]
+
+
+def verdict(met: bool) -> str:
+    return "met" if met else "**missed**"
+
+
+def source(*names: str) -> str:
+    return "JSON: " + ", ".join(f"`docs/results/{n}.json`" for n in names)
+
+
+# --- Estimation: the paper's tables -------------------------------------------------------------
+
+def paper_table(table_id: str) -> str:
+    t = load(table_id)
+    s = t["sampler"]
+    subset = (f"CMU test takes, every {ordinal(t['every'])} pose" if t["data"] == "cmu"
+              else f"bundled test split, every {ordinal(t['every'])} pose of each take")
+    reruns = "".join(f"; rows {', '.join(map(str, r['rows']))} rerun {r['date']}" for r in t.get("reruns", []))
+    lines = [wrap(f"**{t['title']}** {t['inputs']} inputs ({subset}); {s['name']} x {s['steps']}; "
+                  f"{t['hardware']}. `{t['command']}`{reruns}."), ""]
+    rows = [[r["label"]] + [r["table"][c]["Avg"] if c in r["table"] else "-" for c in t["columns"]]
+            for r in t["rows"]]
+    return "\n".join(lines) + "\n" + table(["row"] + t["columns"], rows) + "\n\n" + wrap(t["paper"] + ".")
+
+
+def denoising() -> str:
+    """Table 7 pivoted: one row per noise, the three denoisers side by side (P1 after, mm)."""
+    t = load("t7")
+    by_noise: dict[str, dict] = {}
+    for r in t["rows"]:
+        noise, how, t0 = r["label"].rsplit(", ", 2)
+        by_noise.setdefault(noise, {})[f"{how}, {'paper' if 'auto' not in t0 else 'matched'}"] = r
+        if "auto" in t0:
+            by_noise[noise]["t0"] = t0.split("= ")[1]
+    rows = []
+    for noise, r in by_noise.items():
+        paper, matched, mean = r["sample, paper"], r["sample, matched"], r["mean, matched"]
+        rows.append([noise, r["t0"], avg(paper, "P1 before"), avg(paper, "P1 after"), avg(matched, "P1 after"),
+                     avg(mean, "P1 after"), avg(paper, "P2 before"), avg(mean, "P2 after")])
+    s = t["sampler"]
+    head = wrap(f"{t['inputs']} inputs (bundled test split, every {ordinal(t['every'])} pose of each take); the "
+                f"reverse SDE from the paper's t0 (0.05, or 0.1 for the three strongest noises) or from t0 matched to "
+                f"the noise, or the posterior mean at the matched t0 (Tweedie, one network evaluation); "
+                f"{s['name']} x {s['steps']}; {t['hardware']}. `{t['command']}`.")
+    return head + "\n\n" + table(["noise", "matched t0", "P1 before", "sample, paper t0", "sample, matched t0",
+                                   "mean, matched t0", "P2 before", "P2 mean"], rows) + "\n\n" + wrap(t["paper"] + ".")
+
+
+def lifter_table(number: int) -> str:
+    t = load(f"lifter_t{number}")
+    columns = list(next(iter(t["rows"].values())))
+    reused = " (D rows: `lifters_from` in the JSON)" if "lifters_from" in t else ""
+    head = wrap(f"{t['inputs']} inputs (every {ordinal(t['every'])} bundled test pose); lifters trained "
+                f"{t['steps']} steps; {t['hardware']}; `lifter_t{number}.json`{reused}.")
+    rows = [[name] + [row[c] for c in columns] for name, row in t["rows"].items()]
+    return head + "\n\n" + table(["model"] + columns, rows)
+
+
+PAPER_LIFTERS = {4: "Paper (H3.6M; GT, DT, GT+N(0,25), DT+N(0,25)): P(GT) 35.6, 55.7, 72.2, 81.2; D(GT) 41.9, 61.6, "
+                    "77.9, 89.2; P(DT) 38.9, 51.0, 61.1, 69.0; D(DT) 46.9, 57.0, 64.4, 72.1.",
+                 8: "Paper (H3.6M): real 2,438: 66.1; + 2,438 generated 60.0; + 177,200: 58.1; generated alone: "
+                    "58.1; real 1,559,752: 54.3; + 177,200 generated: 53.4."}
+
+
+def render_lifter(number: int):
+    return lambda: lifter_table(number) + "\n\n" + wrap(PAPER_LIFTERS[number])
+
+
+def estimation_targets() -> str:
+    """The converged-prior issue's targets, each computed from the JSON that measures it."""
+    t4 = load("lifter_t4")["rows"]
+    p1, mean50, twin = t4["P (GT)"]["GT"], t4["P (GT), mean of 50"]["GT"], t4["D (GT)"]["GT"]
+    shipped = cell("cross_dataset", SHIPPED_MOCAP, "bundled")
+    min1, min2 = avg(shipped, "P1 min S=200"), avg(shipped, "P2 min S=200")
+    filed, now = filed_and_current_step_ms()
+    quick = cell("from_scratch_24min", "scratch-fast@3800", "bundled")
+    check = load("sampling_shipped")
+    ref, default = check["rows"][0], check["rows"][-1]
+    close = (default["minP1"] - ref["minP1"] <= 1.0
+             and all(default[k + "_diff"] <= 2 * default[k + "_diff_se"] for k in ("P1_S1", "meanP1")))
+    rows = [
+        ["P1 of one hypothesis <= 1.5 x the deterministic twin's (Table 4, GT)",
+         f"{p1:.1f} against {twin:.1f} mm, {p1 / twin:.2f}x", verdict(p1 <= 1.5 * twin)],
+        ["P1 of the mean of 50 hypotheses <= the twin's + 5 mm (Table 4)", f"{mean50:.1f} against {twin:.1f} mm",
+         verdict(mean50 <= twin + 5)],
+        ["minP1 <= 30, minP2 <= 22 mm at S = 200 (317 inputs, `cross_dataset.json`)",
+         f"{min1:.1f} and {min2:.1f} mm", verdict(min1 <= 30 and min2 <= 22)],
+        ["training throughput >= 2x the step as filed (Training speed)", f"{filed:.0f} -> {now:.0f} ms a step, "
+         f"{filed / now:.2f}x", verdict(filed / now >= 2)],
+        ["minP2 <= 30 mm at S = 200 after 25 minutes from scratch (Recipes)",
+         f"{avg(quick, 'P2 min S=200'):.1f} mm (`--config quick`)", verdict(avg(quick, "P2 min S=200") <= 30)],
+        ["few-step default within 1 mm of Alg. 1 (Sampling)", f"best of {check['hypotheses']} {default['minP1']:.1f}"
+         f" against {ref['minP1']:.1f} mm", verdict(close)],
+        ["the paper's 950,000 x 1,000 poses on a GPU, shipped", "`--config gpu` exists; no GPU run", "**not done**"],
+    ]
+    return table(["target", "measured", ""], rows)
+
+
+# --- Sampling ------------------------------------------------------------------------------------
+
+def sampler_row(r: dict) -> list:
+    diff = f"{r['P1_S1_diff']:+.1f} +- {r['P1_S1_diff_se']:.1f}"
+    mean = f"{r['meanP1_diff']:+.1f} +- {r['meanP1_diff_se']:.1f}"
+    name = f"{r['sampler']} x {r['steps']}" + ("" if r["schedule"] == "quadratic" else f" ({r['schedule']})")
+    return [name, r["precision"], f"{r['nfe']}", r["minP1"], r["minP2"], r["P1_S1"], diff, mean,
+            f"{r['hyp_per_s']:,.0f}"]
+
+
+SAMPLER_HEADER = ["sampler", "precision", "NFE", "minP1", "minP2", "P1 S=1", "vs Alg. 1", "mean P1 vs Alg. 1",
+                  "hyp/s"]
+
+
+def sampling() -> str:
+    s = load("sampling")
+    head = wrap(f"{s['inputs']} bundled test inputs x {s['hypotheses']} hypotheses per row, plus "
+                f"{s['single_inputs']} inputs x 1 for P1 at S = 1; differences paired against the first row "
+                f"(Alg. 1), +- one standard error; {s['hardware']}. `{s['command']}`.")
+    return head + "\n\n" + table(SAMPLER_HEADER, [sampler_row(r) for r in s["rows"]])
+
+
+def sampler_checks() -> str:
+    rows = []
+    for name, model in (("sampling_shipped", "estimation"), ("sampling_u3d", "unified")):
+        for r in load(name)["rows"]:
+            rows.append([model] + sampler_row(r))
+    s = load("sampling_shipped")
+    head = wrap(f"{s['inputs']} inputs x {s['hypotheses']} hypotheses ({s['single_inputs']} x 1 for S = 1), each "
+                f"shipped model alone; {source('sampling_shipped', 'sampling_u3d')}, commands inside.")
+    return head + "\n\n" + table(["model"] + SAMPLER_HEADER, rows)
+
+
+def network_size() -> str:
+    s = load("network_size")
+    rows = [[f"{r['blocks']} x {r['hidden']}", r["params_m"], f"{r['train_step']:,}", r["final_loss"], r["minP1"],
+             r["minP2"], r["P1_S1"], f"{r['hyp_per_s']:,.0f}"] for r in s["rows"]]
+    head = wrap(f"{s['inputs']} inputs x {s['hypotheses']} hypotheses; {s['rows'][0]['sampler']} x "
+                f"{s['rows'][0]['steps']} ({s['rows'][0]['precision']}); {s['hardware']}; "
+                "`python benchmarks/network_size.py MODEL... --json`, `network_size.json`.")
+    paper = wrap("Paper (H3.6M, 1k steps, minP1 / samples per second on a 2080Ti): 2 x 512 44.3 / 461, "
+                 "2 x 1024 35.6 / 240, 2 x 2048 37.6 / 79, 2 x 4096 37.5 / 35, 3 x 1024 37.2 / 154, "
+                 "4 x 1024 37.1 / 123.")
+    return head + "\n\n" + table(["blocks x width", "params M", "steps", "loss", "minP1", "minP2", "P1 S=1",
+                                  "hyp/s"], rows) + "\n\n" + paper
+
+
+# --- Generalisation ------------------------------------------------------------------------------
+
+SHIPPED_MOCAP = "resume@27000"  # the shipped mocap estimation model's label in cross_dataset.json
+
+
+def cross_dataset() -> str:
+    rows = []
+    for name, model, label in (("cross_dataset", SHIPPED_MOCAP, "mocap estimation"),
+                               ("cross_dataset_detector", "detector", "detector")):
+        for c in cells(name, model):
+            rows.append([label, c["data"], f"{c['count']}", avg(c, "P1 min S=1"), avg(c, "P1 min S=200"),
+                         avg(c, "P2 min S=200"), avg(c, "P1 of mean pose"), avg(c, "bone error S=1"),
+                         avg(c, "PCK150 best")])
+    head = wrap("GT 2D, S = 200; each model against ground truth in its own joint definition; "
+                f"{source('cross_dataset', 'cross_dataset_detector')} (commands inside; "
+                "`cd benchmarks && python cross_dataset.py --render FILE` prints every cell and per-action tables).")
+    return head + "\n\n" + table(["model", "test set", "inputs", "P1 S=1", "minP1", "minP2", "P1 mean pose",
+                                  "bone error", "PCK150"], rows)
+
+
+FLOOR_ACTIONS = {"depositFloorR": "deposit on the floor", "lieDownFloor": "lie down", "squat1Reps": "squat"}
+
+
+def floor_poses() -> str:
+    detector, mocap = cell("cross_dataset_detector", "detector", "HDM05"), load("hdm05_shipped_every16")
+    rows = []
+    for action, label in FLOOR_ACTIONS.items():
+        d1, d200 = (detector["table"][c][action] for c in ("P1 min S=1", "P1 min S=200"))
+        m1, m200 = (mocap["table"][c][action] for c in ("P1 min S=1", "P1 min S=200"))
+        rows.append([label, m1, m200, d1, d200, verdict(d200 <= 40) + " / " + verdict(d1 <= 80)])
+    head = wrap(f"HDM05 test actors, GT 2D. Mocap estimation model: every {ordinal(mocap['every'])} pose, "
+                f"`gfpose evaluate --data {mocap['data']} --every {mocap['every']} --hypotheses 200` "
+                f"(`hdm05_shipped_every16.json`); detector model: every {ordinal(detector['every'])} pose "
+                "(`cross_dataset_detector.json`). Targets: minP1 <= 40 mm, one hypothesis <= 80 mm.")
+    return head + "\n\n" + table(["action", "mocap P1 S=1", "mocap minP1", "detector P1 S=1", "detector minP1",
+                                  "targets minP1 / S=1"], rows)
+
+
+def generalisation_targets() -> str:
+    before, now = (cell("cross_dataset", m, "CMU") for m in ("shipped", SHIPPED_MOCAP))
+    rows = []
+    for text, column, goal in (("CMU minP1 at S = 200 <= 50 mm", "P1 min S=200", lambda b, n: n <= 50),
+                               ("CMU P1 of one hypothesis <= 80 mm", "P1 min S=1", lambda b, n: n <= 80),
+                               ("CMU bone error at most half of before", "bone error S=1", lambda b, n: n <= b / 2)):
+        b, n = avg(before, column), avg(now, column)
+        rows.append([text, b, n, verdict(goal(b, n))])
+    rows.append(["bundled minP1 within 2 mm of the same recipe without augmentation",
+                 "-", "-", "met by not shipping augmentation"])
+    return table(["target (generalisation issue)", "before (1,750 steps)", "shipped", ""], rows)
+
+
+AUGMENT_MODELS = {"control@5k": "control (A)", "aug@5k": "skeleton augmentation (B)",
+                  "recomb@5k": "limb recombination (C)"}
+AUGMENT_SETS = (("bundled", "cross_skeleton"), ("bundled as H36M", "cross_skeleton"), ("CMU", "cross_augment_cmu"))
+
+
+def augmentation() -> str:
+    rows = []
+    for data, name in AUGMENT_SETS:
+        for model, label in AUGMENT_MODELS.items():
+            c = cell(name, model, data)
+            rows.append([data, label, avg(c, "P1 min S=1"), avg(c, "P1 min S=20"), avg(c, "P1 of mean pose"),
+                         avg(c, "bone error S=1")])
+    head = wrap("Three runs from the same 1,750-step state, 3,250 steps each, compared at step 5,000; S = 20; "
+                f"{source('cross_skeleton', 'cross_augment_cmu')} (commands inside).")
+    return head + "\n\n" + table(["test set", "run", "P1 S=1", "best of 20", "P1 mean pose", "bone error"], rows)
+
+
+BONE_RESULTS = {"bone_lengths_control_5000": "control A, step 5,000",
+                "bone_lengths_augmented_5000": "augmented B, step 5,000",
+                "bone_lengths": "mocap estimation, 7,750 steps", "bone_lengths_edm": "mocap estimation, 14,750 steps",
+                "bone_lengths_detector": "detector model"}
+
+
+def bone_lengths() -> str:
+    sets = ["bundled", "CMU", "bundled as H36M", "HDM05"]
+    rows = []
+    for name, label in BONE_RESULTS.items():
+        row = [label]
+        for s in sets:
+            bones = load(name)["sets"].get(s, {}).get("bones")
+            if bones is None:
+                row.append("-")
+                continue
+            error = statistics.mean(b["error"] for b in bones.values())
+            followed = [b["followed"] for b in bones.values() if b["followed"] is not None]
+            row.append(f"{error:.1f}" + (f" / {statistics.median(followed):.2f}" if followed else ""))
+        rows.append(row)
+    head = wrap("Mean bone-length error (mm) / share of the test skeleton's difference from the training "
+                "skeleton that the estimates follow (median over bones differing by > 10 mm; 1 = the 2D's "
+                "proportions, 0 = the training skeleton's); `python benchmarks/bone_lengths.py --model MODEL`, "
+                "JSON `docs/results/bone_lengths*.json` (per bone: `--render FILE`).")
+    return head + "\n\n" + table(["model"] + sets, rows)
+
+
+# --- Training ------------------------------------------------------------------------------------
+
+RECIPES = {"recipe_paper": "paper (noise, dropout 0.25)", "recipe_edm": "EDM", "recipe_drop01": "dropout 0.1",
+           "recipe_default": "EDM + dropout 0.1", "recipe_b250": "EDM + dropout 0.1, batch 250"}
+
+
+def recipes() -> str:
+    runs = load("recipe_curves")["runs"]
+    rows = []
+    for run, label in RECIPES.items():
+        for point in runs[run]:
+            if point["poses"] in (1_000_000, 2_000_000) or (run == "recipe_b250" and point["poses"] == 1_500_000):
+                b, c = point["bundled"], point["CMU"]
+                rows.append([label, f"{point['step']:,}", f"{point['poses'] / 1e6:g} M", b["P1 min S=1"],
+                             b["P1 of mean pose"], b["P1 min S=20"], b["bone error S=1"], c["P1 min S=1"],
+                             c["P1 min S=20"]])
+    subsets = load("recipe_curves")["subsets"]
+    bundled, cmu = subsets["bundled"], subsets["CMU"]
+    head = wrap(f"Estimation model (HPJ-010) from scratch on the bundled train split; EMA weights evaluated on "
+                f"fixed subsets (bundled test every {ordinal(bundled['every'])} pose, {bundled['inputs']} inputs; "
+                f"CMU test every {ordinal(cmu['every'])}, {cmu['inputs']}), S = 20; "
+                f"{source('recipe_curves')} (commands inside).")
+    return head + "\n\n" + table(["recipe", "step", "poses", "P1 S=1", "P1 mean pose", "best of 20", "bone",
+                                  "CMU P1 S=1", "CMU best of 20"], rows)
+
+
+SCRATCH = {"scratch@24min": "default: lr 2e-4, 2,000 warm-up, constant",
+           "scratch+decay@24min": "the same, last 1,000 steps decayed",
+           "scratch-fast@3800": "`--config quick`: lr 6e-4, 300 warm-up, last 1,900 decayed"}
+
+
+def from_scratch() -> str:
+    rows = []
+    for model, label in SCRATCH.items():
+        c = cell("from_scratch_24min", model, "bundled")
+        rows.append([label, f"{c['sampler']['steps']}", avg(c, "P1 min S=1"), avg(c, "P1 min S=200"),
+                     avg(c, "P2 min S=200"), avg(c, "P1 of mean pose")])
+    head = wrap("About 24 minutes of one core each (batch 250, EDM, dropout 0.1; 4,000, 4,000 and 3,800 steps), "
+                f"317 bundled test inputs, S = 200; {source('from_scratch_24min')} (commands inside).")
+    return head + "\n\n" + table(["schedule", "sampler steps", "P1 S=1", "minP1", "minP2", "P1 mean pose"], rows)
+
+
+COOLDOWN = {"const@7000": "constant lr, step 7,000", "cool@6500": "from 4,500, decayed over 2,000",
+            "cool@13000": "from 10,000, decayed over 3,000", "cool@15000": "from 12,000, decayed over 3,000",
+            "cool@20000": "from 17,000, decayed over 3,000", "cool@22500": "from 19,500, decayed over 3,000",
+            "cool@31000": "from 28,000, decayed over 3,000", "resume@14000": "stage 6 (CHANGELOG)",
+            "resume@27000": "stage 7, **shipped**"}
+
+
+def cooldown() -> str:
+    rows = []
+    for model, label in COOLDOWN.items():
+        b, c = cell("cooldown", model, "bundled"), cell("cooldown", model, "CMU")
+        rows.append([label, f"{b['sampler']['steps']}", avg(b, "P1 min S=1"), avg(b, "P1 min S=200"),
+                     avg(b, "P2 min S=200"), avg(b, "P1 of mean pose"), avg(c, "P1 min S=1"), avg(c, "P1 min S=200"),
+                     avg(c, "bone error S=1")])
+    head = wrap("The batch-250 run of the estimation model, its weights at a step or cooled down from it; 317 "
+                f"bundled and 164 CMU test inputs, S = 200; {source('cooldown')} (commands inside).")
+    return head + "\n\n" + table(["weights", "sampler steps", "P1 S=1", "minP1", "minP2", "P1 mean pose",
+                                  "CMU P1 S=1", "CMU minP1", "CMU bone"], rows)
+
+
+def filed_and_current_step_ms() -> tuple[float, float]:
+    """The step as the training issue found it (per-row times, torch's dropout, per-parameter Adam and EMA)
+    and the step now (32 shared times), batch 1,000 on 2 threads, from one run of training_speed.py."""
+    t = load("training_speed")
+    row = {(r["distinct_times"], r["threads"]): r for r in t["rows"]}
+    part = {(b["distinct_times"], b["threads"]): b for b in t["breakdown"]}
+    old, new, parts = row[(0, 2)], row[(32, 2)], part[(0, 2)]
+    filed = (old["step_ms"] + old["batch_ms"] + parts["forward_backward_torch_dropout_ms"]
+             - parts["forward_backward_ms"] + parts["clip_adam_ema_per_parameter_ms"] - parts["clip_adam_ema_ms"])
+    return filed, new["step_ms"] + new["batch_ms"]
+
+
+def training_speed() -> str:
+    t = load("training_speed")
+    first = t["rows"][0]["poses_per_s"]
+    rows = [[r["precision"], "1,000 (per row)" if r["distinct_times"] == 0 else f"{r['distinct_times']} shared",
+             f"{r['threads']}", r["batch_ms"], r["step_ms"], f"{r['steps_per_s']:.2f}", f"{r['poses_per_s']:,}",
+             f"{r['poses_per_s'] / first:.2f}"] for r in t["rows"]]
+    parts = [["1,000 (per row)" if b["distinct_times"] == 0 else f"{b['distinct_times']} shared", f"{b['threads']}",
+              b["forward_backward_ms"], b["forward_backward_torch_dropout_ms"], b["clip_adam_ema_ms"],
+              b["clip_adam_ema_per_parameter_ms"], b["products_ms"], b["products_gflop"],
+              f"{b['products_gflop_per_s']:.0f}"] for b in t["breakdown"]]
+    filed, now = filed_and_current_step_ms()
+    head = wrap(f"Paper-size network, batch {t['batch_size']:,}; {t['hardware']}. `{t['command']}`.")
+    tail = wrap(f"ms per step; \"torch dropout\" is fwd + bwd with torch's dropout, \"update\" clipping, Adam and the "
+                f"EMA (\"looped\": per parameter), \"matmuls\" the network's matrix products timed alone. The "
+                f"step as the training issue found it (per-row times, torch's dropout, looped update; 2 threads) "
+                f"adds up to {filed:.0f} ms; the step now is {now:.0f} ms: "
+                f"{filed / now:.2f}x.")
+    return (head + "\n\n" + table(["precision", "times per batch", "threads", "batch build ms", "step ms", "steps/s",
+                                   "poses/s", "x first row"], rows)
+            + "\n\n" + table(["times per batch", "threads", "fwd + bwd", "torch dropout", "update", "looped update",
+                              "matmuls", "GFLOP", "GFLOP/s"], parts) + "\n\n" + tail)
+
+
+# --- Sequences -----------------------------------------------------------------------------------
+
+def sequences(task: str):
+    def render() -> str:
+        rows = []
+        for method, row in load("sequences")["tasks"][task].items():
+            rows.append([method] + [f"{row[s]['P1']:.1f} / {row[s]['P2']:.1f} / {row[s]['acceleration']:.1f}"
+                                    for s in ("bandai", "cmu")] + [f"{row['frames/s']:,.0f}"])
+        return table(["method", "bundled P1 / P2 / accel.", "CMU P1 / P2 / accel.", "frames/s"], rows)
+    return render
+
+
+# --- Real footage --------------------------------------------------------------------------------
+
+def multiview_reference() -> str:
+    ref = load("multiview_reference")
+    rows = []
+    for step, r in ref["steps"].items():
+        bone, sd = max(r["bone_length_sd_mm"].items(), key=lambda kv: kv[1])
+        rows.append([step, r["median_reprojection_px"], f"{sd:.1f} ({bone})", ""])
+    rows[-1][-1] = reference_verdict(ref["reference"], ref["targets"])
+    multi = load("multiview_reference_multiperson")
+    for person, p in multi["people"].items():
+        r = p["reference"]
+        bone, sd = max(r["bone_length_sd_mm"].items(), key=lambda kv: kv[1])
+        rows.append([f"two-person clip, {person.replace('person', 'person ')}", r["median_reprojection_px"],
+                     f"{sd:.1f} ({bone})", reference_verdict(r, multi["targets"])])
+    targets = ref["targets"]
+    head = wrap(f"{ref['triangulation']}; targets: median reprojection <= {targets['median_reprojection_px']} px, "
+                f"every limb bone's sd over the clip <= {targets['limb_bone_length_sd_mm']} mm. `python "
+                "benchmarks/footage/multiview_reference.py`; "
+                + source("multiview_reference", "multiview_reference_multiperson") + ".")
+    return head + "\n\n" + table(["one-person clip: step (each adds to the one above)", "median reprojection px",
+                                  "worst limb bone sd mm", "targets"], rows)
+
+
+def reference_verdict(reference: dict, targets: dict) -> str:
+    return (verdict(reference["median_reprojection_px"] <= targets["median_reprojection_px"]) + " / "
+            + verdict(max(reference["bone_length_sd_mm"].values()) <= targets["limb_bone_length_sd_mm"]))
+
+
+def footage_people() -> list[tuple[str, dict]]:
+    people = [("one person", load("monocular_footage"))]
+    for person, result in load("monocular_footage_multiperson")["people"].items():
+        people.append((f"two people, {person.replace('person', 'person ')}", result))
+    return people
+
+
+def footage_vs_mediapipe() -> str:
+    rows = []
+    for label, r in footage_people():
+        ours, peer = r["errors"]["average"]["all_joints"], r["peer"]["mediapipe_3d"]["average"]["all_joints"]
+        rows.append([label, f"{peer['p_mpjpe']:.1f} / {peer['mpjpe_scaled']:.1f} / {peer['acceleration_error']:.1f}",
+                     f"{ours['p_mpjpe_s1']:.1f} / {ours['mpjpe_scaled_s1']:.1f}",
+                     f"{ours['p_mpjpe_track']:.1f} / {ours['mpjpe_scaled_track']:.1f} / "
+                     f"{ours['acceleration_error']:.1f}",
+                     f"{ours['p_mpjpe_best']:.1f}"])
+    head = wrap("Average over the 4 cameras, all 17 joints: P-MPJPE / MPJPE after one global scale / acceleration "
+                "error (mm/frame^2 at 60 fps); " + source("monocular_footage", "monocular_footage_multiperson")
+                + ".")
+    return head + "\n\n" + table(["clip", "mediapipe 3D", "detector model S=1", "detector model track",
+                                  "best of 50 (P-MPJPE)"], rows)
+
+
+def footage_cameras() -> str:
+    r = load("monocular_footage")
+    rows = []
+    for camera, e in r["errors"].items():
+        a = e["all_joints"]
+        rows.append([camera, a["p_mpjpe_s1"], a["p_mpjpe_best"], a["p_mpjpe_track"], a["mpjpe_scaled_s1"],
+                     a["mpjpe_scaled_best"], a["mpjpe_scaled_track"], a["track_acceleration"],
+                     a["reference_acceleration"]])
+    a = load("monocular_footage_independent")["errors"]["average"]["all_joints"]
+    rows.append(["average, mocap model, frames independent", a["p_mpjpe_s1"], a["p_mpjpe_best"], a["p_mpjpe_track"],
+                 a["mpjpe_scaled_s1"], a["mpjpe_scaled_best"], a["mpjpe_scaled_track"], a["track_acceleration"],
+                 a["reference_acceleration"]])
+    head = wrap(f"One-person clip, detector model, S = {r['hypotheses']} in chains of {r['chain_frames']} frames; "
+                "the last row is the mocap estimation model with every frame drawn independently; "
+                + source("monocular_footage", "monocular_footage_independent") + ".")
+    return head + "\n\n" + table(["camera", "P-MPJPE S=1", "best of 50", "track", "scaled S=1", "best of 50", "track",
+                                  "track accel.", "reference accel."], rows)
+
+
+def lift_speed() -> str:
+    r = load("lift_speed")
+    rows = [["independent" if x["chain_frames"] == 1 else f"chains of {x['chain_frames']}", f"{x['frames']}",
+             x["frames_per_s"], x["hypotheses_seconds"], f"{x['track_seconds']:.2f}"] for x in r["lifting"]]
+    head = wrap(f"{r['hypotheses']} hypotheses a frame, the 4 views' 2D; {r['hardware']}; detection alone "
+                f"{r['detection']['frames_per_s']} frames/s on `{r['detection']['clip']}`. `{r['command']}`, "
+                f"{source('lift_speed')}.")
+    return head + "\n\n" + table(["frames", "count", "frames/s", "hypotheses s", "track s"], rows)
+
+
+def footage_targets() -> str:
+    first = load("monocular_footage")["errors"]["average"]["all_joints"]
+    detector = cell("cross_dataset_detector", "detector", "bundled")
+    mocap = cell("cross_dataset", SHIPPED_MOCAP, "bundled")
+    gap1 = avg(detector, "P1 min S=1") - avg(mocap, "P1 min S=1")
+    gap200 = avg(detector, "P1 min S=200") - avg(mocap, "P1 min S=200")
+    bones = load("bone_lengths_detector")["sets"]["bundled as H36M"]["bones"]
+    followed = statistics.median(b["followed"] for b in bones.values() if b["followed"] is not None)
+    rows = [["first clip, track: P-MPJPE <= 63 / scaled MPJPE <= 95 mm",
+             f"{first['p_mpjpe_track']:.1f} / {first['mpjpe_scaled_track']:.1f}",
+             f"{verdict(first['p_mpjpe_track'] <= 63)} / {verdict(first['mpjpe_scaled_track'] <= 95)}"],
+            ["first clip, one hypothesis: the same", f"{first['p_mpjpe_s1']:.1f} / {first['mpjpe_scaled_s1']:.1f}",
+             f"{verdict(first['p_mpjpe_s1'] <= 63)} / {verdict(first['mpjpe_scaled_s1'] <= 95)}"],
+            ["bundled test takes within 2 mm of the mocap model (S = 1 / S = 200)", f"+{gap1:.1f} / +{gap200:.1f} mm",
+             verdict(gap1 <= 2 and gap200 <= 2)],
+            ["share of an unseen skeleton's bone lengths followed >= 0.5", f"{followed:.2f}", verdict(followed >= 0.5)]]
+    return table(["target (detector model)", "measured", ""], rows)
+
+
+# --- Plausibility --------------------------------------------------------------------------------
+
+def plausibility() -> str:
+    r = load("plausibility")
+    sets = list(r["sets"])
+    groups: dict[str, list[str]] = {}
+    for label in r["sets"][sets[0]]["corruptions"]:  # "jitter 10 mm", "jitter 20 mm"... share a row
+        key = re.sub(r"^(jitter) \d+ mm$", r"\1", label.replace("arms swapped", "limbs swapped").replace(
+            "legs swapped", "limbs swapped"))
+        groups.setdefault(key, []).append(label)
+    rows = [[key if len(labels) == 1 else f"{key}: " + " / ".join(
+                re.sub(r"^(jitter |)", "", label).replace(" swapped left/right", "") for label in labels)]
+            + [" / ".join(f"{r['sets'][s]['corruptions'][label]['auc']:.3f}" for label in labels) for s in sets]
+            for key, labels in groups.items()]
+    rows.append(["clean poses flagged at the threshold"] + [f"{100 * r['sets'][s]['clean_flagged']:.1f}%"
+                                                             for s in sets])
+    t = r["threshold"]
+    head = wrap(f"ROC AUC of clean against corrupted held-out poses; flag threshold {t['value']:.2f}, the "
+                f"{t['percentile']:g}th percentile of {t['poses']:,} bundled test poses' scores; "
+                f"`cd benchmarks && python plausibility.py`, {source('plausibility')}.")
+    return head + "\n\n" + table(["corruption"] + sets, rows)
+
+
+# --- Claims --------------------------------------------------------------------------------------
+
+def paper_claims() -> str:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import claims  # imports gfpose (for the default sampler's settings)
+    items = claims.render(RESULTS).strip().splitlines()
+    return "\n".join(wrap(item, indent=" " * (item.index(".") + 2)) for item in items)
+
+
+RENDERERS = {
+    **{t: (lambda t=t: paper_table(t)) for t in ("t1", "t2", "t5", "t6", "t15")}, "t7": denoising,
+    "t4": render_lifter(4), "t8": render_lifter(8), "estimation-targets": estimation_targets,
+    "sampling": sampling, "sampler-checks": sampler_checks, "network-size": network_size,
+    "cross-dataset": cross_dataset, "floor-poses": floor_poses, "generalisation-targets": generalisation_targets,
+    "augmentation": augmentation, "bone-lengths": bone_lengths,
+    "recipes": recipes, "from-scratch": from_scratch, "cooldown": cooldown, "training-speed": training_speed,
+    **{f"sequences-{task}": sequences(task) for task in ("estimate", "clean", "complete")},
+    "multiview-reference": multiview_reference, "footage-vs-mediapipe": footage_vs_mediapipe,
+    "footage-cameras": footage_cameras, "lift-speed": lift_speed, "footage-targets": footage_targets,
+    "plausibility": plausibility, "claims": paper_claims,
+}
+
+
+def render_report(text: str) -> str:
+    """Every `<!-- table:NAME -->` block of text filled by RENDERERS[NAME]."""
+    def fill(match: re.Match) -> str:
+        name = match["name"]
+        if name not in RENDERERS:
+            raise SystemExit(f"unknown table {name!r}; known: {', '.join(RENDERERS)}")
+        return f"{match[1]}{RENDERERS[name]().rstrip()}\n{match[4]}"
+    return BLOCK.sub(fill, text)
+
+
+def long_lines(text: str) -> list[int]:
+    return [n for n, line in enumerate(text.splitlines(), 1) if len(line) > MAX_LINE]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--report", type=Path, default=REPORT)
+    parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if the report is out of date")
+    args = parser.parse_args(argv)
+    text = args.report.read_text()
+    rendered = render_report(text)
+    too_long = long_lines(rendered)
+    if too_long:
+        print(f"{args.report}: lines over {MAX_LINE} characters: {too_long}", file=sys.stderr)
+    if args.check:
+        if rendered != text:
+            print(f"{args.report} is out of date: run python benchmarks/render_results.py", file=sys.stderr)
+        return int(rendered != text or bool(too_long))
+    if rendered != text:
+        args.report.write_text(rendered)
+        print(f"wrote {args.report}")
+    return int(bool(too_long))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
