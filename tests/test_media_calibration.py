@@ -77,3 +77,61 @@ def test_not_a_calibration_names_the_file(tmp_path):
     path.write_text("not xml")
     with pytest.raises(InputError, match="bad.qca.txt"):
         read_qualisys(path)
+
+
+def pose2sim_toml(camera) -> str:
+    """A camera as Pose2Sim writes it: R as a Rodrigues vector, t in metres, distortions k1, k2, p1, p2."""
+    from scipy.spatial.transform import Rotation
+    rotvec = Rotation.from_matrix(camera.R).as_rotvec()
+    return (f'[cam_01]\nname = "{camera.name}"\nsize = [ {camera.image_size[0]}.0, {camera.image_size[1]}.0,]\n'
+            f"matrix = {[list(map(float, row)) for row in camera.K]}\n"
+            f"distortions = {list(map(float, camera.dist[:4]))}\nrotation = {list(map(float, rotvec))}\n"
+            f"translation = {list(map(float, camera.t / 1000))}\nfisheye = false\n\n"
+            "[metadata]\nadjusted = false\nerror = 0.0\n")
+
+
+def test_pose2sim_toml_holds_the_same_camera(cameras, tmp_path):
+    from gfpose.media.calibration import find_camera, read_calibration
+    side = cameras[1]
+    path = tmp_path / "Calib_board.toml"
+    path.write_text(pose2sim_toml(side))
+    (read,) = read_calibration(path)
+    assert read.name == "side" and read.image_size == side.image_size
+    for a, b in ((read.K, side.K), (read.R, side.R), (read.t, side.t), (read.dist[:4], side.dist[:4])):
+        np.testing.assert_allclose(a, b, atol=1e-9)
+    assert find_camera([read], "1", "x") is read and find_camera([read], "side", "x") is read
+    with pytest.raises(InputError, match="no camera 'cam9'"):
+        find_camera([read], "cam9", str(path))
+    path.write_text('[cam_01]\nname = "a"\nsize = [1, 2]\n')
+    with pytest.raises(InputError, match=r"camera \[cam_01\] is not a Pose2Sim camera"):
+        read_calibration(path)
+    with pytest.raises(InputError, match="unknown calibration format"):
+        read_calibration(tmp_path / "calib.yaml")
+
+
+def test_ideal_pinhole_is_the_undistorted_ray_at_the_image_centre(cameras):
+    """A world point's distorted pixel -> the pixel an ideal camera (same focal, principal point at the
+    centre, no distortion) gives the same ray: centre + f (X / Z, Y / Z) in camera coordinates."""
+    pytest.importorskip("cv2")
+    side = cameras[1]
+    world = np.array([[200.0, 300.0, -150.0], [-100.0, -250.0, 400.0]])
+    pixels = side.project(world)
+    ideal, focal = side.ideal_pinhole(np.vstack([pixels, [[np.nan, np.nan]]]))
+    cam = world @ side.R.T + side.t
+    assert focal == 1000.0
+    np.testing.assert_allclose(ideal[:2], np.array([500.0, 400.0]) + focal * cam[:, :2] / cam[:, 2:], atol=1e-6)
+    assert np.isnan(ideal[2]).all()
+
+
+def test_exif_35mm_equivalent_focal(tmp_path):
+    """A 4000 x 3000 photo whose EXIF says 26 mm (35 mm equivalent): 26 x 5000 / 43.27 = 3004 px."""
+    from PIL import Image
+
+    from gfpose.media.calibration import exif_focal_px
+    image = Image.new("RGB", (4000, 3000))
+    exif = Image.Exif()
+    exif.get_ifd(0x8769)[0xA405] = 26
+    image.save(tmp_path / "photo.jpg", exif=exif)
+    assert exif_focal_px(tmp_path / "photo.jpg") == pytest.approx(26 * 5000 / np.hypot(36, 24))
+    Image.new("RGB", (40, 30)).save(tmp_path / "plain.jpg")
+    assert exif_focal_px(tmp_path / "plain.jpg") is None

@@ -57,13 +57,13 @@ import numpy as np
 import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from triangulate import LIMB_PAIRS
 
 import gfpose
 from gfpose.atomic import atomic_write
 from gfpose.data.keypoints import Keypoints2D
 from gfpose.geometry import root_center
 from gfpose.media.calibration import Camera, read_qualisys
-from gfpose.media.triangulate import LIMB_PAIRS
 from gfpose.media.video import open_media
 from gfpose.metrics import min_mpjpe, mpjpe, p_mpjpe
 from gfpose.prior import ESTIMATION_FILE, asset_path, pretrained_path
@@ -85,13 +85,6 @@ JOINT_SETS = {"all_joints": tuple(range(NUM_JOINTS)),
 SIZE_BONES = tuple(bone for bone in BONES if not set(bone) & set(HEAD_NECK))
 PEER_LABELS = {"mediapipe_3d": "mediapipe 3D", "mediapipe_3d_smoothed": "mediapipe 3D smoothed",
                "mediapipe_3d_as_output": "mediapipe 3D labels as output"}
-
-
-def ideal_pinhole(camera: Camera, keypoints: np.ndarray, image_size: tuple[int, int]) -> tuple[np.ndarray, float]:
-    """Distorted px (T, 17, 2) -> px of an undistorted camera with the principal point at the image
-    centre (what the model assumes), and that camera's focal length (mean of fx, fy)."""
-    focal = float(np.mean(np.diag(camera.K)[:2]))
-    return np.asarray(image_size) / 2 + focal * camera.normalise(keypoints), focal
 
 
 def camera_attitude(camera: Camera, root_world: np.ndarray) -> dict:
@@ -205,7 +198,7 @@ def scaled_track(hyps: np.ndarray, view: dict, scale: float) -> np.ndarray:
     the coherent path through the hypotheses) times ``scale``."""
     sizes = np.tile(np.asarray(view["image_size"], dtype=np.float32), (len(hyps), 1))
     keypoints = Keypoints2D(view["keypoints"].astype(np.float32), None, sizes, joints="detector")
-    track = select_track(hyps.astype(np.float32), keypoints, FPS, float(view["focal_px"]))
+    track = select_track(hyps.astype(np.float32), keypoints, FPS, float(view["focal_px"])).track
     return root_center(track.astype(np.float64)) * scale
 
 
@@ -368,8 +361,10 @@ def load_views(src: Path, cameras, reference) -> list[dict]:
     views = []
     for v, camera in enumerate(cameras):
         size = open_media(src / f"{camera.name}.mp4").image_size
+        if tuple(size) != tuple(camera.image_size):
+            raise ValueError(f"{camera.name}: video {size} px, calibrated {camera.image_size} px")
         raw = reference["keypoints_2d"][v].astype(np.float64)
-        keypoints, focal = ideal_pinhole(camera, raw, size)
+        keypoints, focal = camera.ideal_pinhole(raw)  # the 2D `gfpose lift --calibration` lifts
         views.append({"keypoints": keypoints, "confidence": reference["confidence"][v], "image_size": list(size),
                       "focal_px": focal, "undistortion_shift_px": mean_norm(keypoints - raw),
                       **camera_attitude(camera, reference["points_3d"][:, 0].astype(np.float64))})

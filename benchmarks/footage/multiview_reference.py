@@ -37,12 +37,12 @@ import time
 from pathlib import Path
 
 import numpy as np
+from sync import align, frame_offsets
+from triangulate import correct_left_right, triangulate
 
 from gfpose.atomic import atomic_write
 from gfpose.media.calibration import read_qualisys
 from gfpose.media.detect import detect_keypoints
-from gfpose.media.sync import align, frame_offsets
-from gfpose.media.triangulate import correct_left_right, triangulate
 from gfpose.media.video import open_media
 from gfpose.skeleton import H36M_JOINTS
 

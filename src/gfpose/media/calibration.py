@@ -1,4 +1,9 @@
-"""Calibrated cameras (OpenCV pinhole + Brown-Conrady distortion) and the Qualisys ``.qca.txt`` reader.
+"""Calibrated cameras (OpenCV pinhole + Brown-Conrady distortion): Qualisys ``.qca.txt`` and Pose2Sim /
+Anipose ``.toml`` calibrations, and a camera's 2D made ideal for lifting (``gfpose lift --calibration``).
+
+The model was trained on an ideal pinhole with the principal point at the image centre
+(gfpose.data.cameras); ``Camera.ideal_pinhole`` undistorts detected keypoints and moves the principal
+point there, and gives the focal length (gfpose.sequences.lift reads 2D at that focal length).
 
 Qualisys conventions, as read here (checked on the Pose2Sim demo's four views with
 ``benchmarks/footage/multiview_reference.py``):
@@ -58,6 +63,21 @@ class Camera:
                                       self.K, self.dist)
         return pixels.reshape(*points.shape[:-1], 2)
 
+    @property
+    def focal_px(self) -> float:
+        """The focal length of its ideal pinhole: the mean of fx and fy (px)."""
+        return float(np.mean(np.diag(self.K)[:2]))
+
+    def ideal_pinhole(self, pixels: np.ndarray) -> tuple[np.ndarray, float]:
+        """Detected pixels (..., 2) (NaN = missing) -> (the same rays on an undistorted pinhole whose
+        principal point is the image centre, its focal length: the mean of fx and fy)."""
+        focal = self.focal_px
+        pixels = np.asarray(pixels, dtype=np.float64)
+        seen = np.isfinite(pixels).all(axis=-1)
+        out = np.full(pixels.shape, np.nan)
+        out[seen] = np.asarray(self.image_size, dtype=np.float64) / 2 + focal * self.normalise(pixels[seen])
+        return out, focal
+
     def normalise(self, pixels: np.ndarray) -> np.ndarray:
         """Distorted pixels (..., 2) -> undistorted normalised coordinates (x/z, y/z) (..., 2)."""
         cv2 = require("cv2", "undistorting keypoints")
@@ -65,6 +85,65 @@ class Camera:
         normal = cv2.undistortPointsIter(pixels.reshape(-1, 1, 2), self.K, self.dist, None, None,
                                          (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 50, 1e-12))
         return normal.reshape(pixels.shape)
+
+
+def read_calibration(path: str | Path) -> list[Camera]:
+    """The cameras of a calibration file: Qualisys XML (``*.qca.txt``) or Pose2Sim / Anipose TOML (``*.toml``)."""
+    path = Path(path)
+    if path.suffix.lower() == ".toml":
+        return read_pose2sim_toml(path)
+    if path.name.lower().endswith(".qca.txt"):
+        return read_qualisys(path)
+    raise InputError(f"{path}: unknown calibration format; expected a Qualisys .qca.txt or a Pose2Sim .toml")
+
+
+def find_camera(cameras: list[Camera], which: str, source: str) -> Camera:
+    """The camera named `which` (its name, or its 1-based position in the file)."""
+    names = [camera.name for camera in cameras]
+    if which in names:
+        return cameras[names.index(which)]
+    if which.isdigit() and 1 <= int(which) <= len(cameras):
+        return cameras[int(which) - 1]
+    raise InputError(f"{source}: no camera {which!r}; it holds {names} (or give 1-{len(cameras)})")
+
+
+def read_pose2sim_toml(path: str | Path) -> list[Camera]:
+    """Cameras of a Pose2Sim / Anipose calibration TOML: one table per camera with ``name``, ``size``
+    (w, h) px, ``matrix`` (3 x 3), ``distortions`` (k1, k2, p1, p2), ``rotation`` (Rodrigues vector,
+    world -> camera) and ``translation`` (metres); the ``metadata`` table is skipped."""
+    import tomllib
+    path = Path(path)
+    try:
+        doc = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise InputError(f"{path}: file not found") from None
+    except tomllib.TOMLDecodeError as err:
+        raise InputError(f"{path}: not valid TOML ({err})") from None
+    cameras = []
+    for key, table in doc.items():
+        if key == "metadata" or not isinstance(table, dict):
+            continue
+        try:
+            rotation = np.asarray(table["rotation"], dtype=np.float64)
+            dist = np.zeros(5)
+            given = np.asarray(table["distortions"], dtype=np.float64)
+            dist[:len(given)] = given
+            w, h = (int(round(v)) for v in table["size"])
+            cameras.append(Camera(str(table.get("name", key)), np.asarray(table["matrix"], dtype=np.float64), dist,
+                                  _rodrigues(rotation), 1000.0 * np.asarray(table["translation"], dtype=np.float64),
+                                  (w, h)))
+        except (KeyError, TypeError, ValueError) as err:
+            raise InputError(f"{path}: camera [{key}] is not a Pose2Sim camera (name, size, matrix, distortions, "
+                             f"rotation, translation): {type(err).__name__}: {err}") from None
+    if not cameras:
+        raise InputError(f"{path}: no camera table in this Pose2Sim calibration")
+    return cameras
+
+
+def _rodrigues(vector: np.ndarray) -> np.ndarray:
+    """(3, 3) rotation of a Rodrigues vector (axis times angle in radians)."""
+    from scipy.spatial.transform import Rotation
+    return Rotation.from_rotvec(vector).as_matrix()
 
 
 def read_qualisys(path: str | Path) -> list[Camera]:
@@ -97,3 +176,22 @@ def _qualisys_camera(node: ET.Element) -> Camera:
     R = QUALISYS_TO_OPENCV_AXES @ r
     centre = np.array([float(pose[k]) for k in ("x", "y", "z")])
     return Camera(node.attrib.get("serial", ""), K, dist, R, -R @ centre, size)
+
+
+# 35 mm film's diagonal (36 x 24 mm): a "35 mm equivalent" focal length is relative to it.
+FILM_35MM_DIAGONAL_MM = float(np.hypot(36.0, 24.0))
+
+
+def exif_focal_px(image_path: str | Path) -> float | None:
+    """The focal length in px that an image's EXIF states as its 35 mm equivalent
+    (FocalLengthIn35mmFilm, relative to the 43.3 mm diagonal), or None when it does not."""
+    from PIL import Image  # Pillow comes with matplotlib
+    try:
+        with Image.open(image_path) as image:
+            equivalent = image.getexif().get_ifd(0x8769).get(0xA405)  # Exif IFD, FocalLengthIn35mmFilm
+            size = image.size
+    except OSError:
+        return None
+    if not equivalent:
+        return None
+    return float(equivalent) * float(np.hypot(*size)) / FILM_35MM_DIAGONAL_MM

@@ -1,4 +1,8 @@
-"""Multi-view triangulation on synthetic views of known 3D points; frame offsets; left/right swaps."""
+"""The multi-view reference's triangulation (benchmarks/footage) on synthetic views of known 3D points;
+frame offsets; left/right swaps."""
+
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -6,8 +10,9 @@ import pytest
 from gfpose.media.calibration import Camera
 
 pytest.importorskip("cv2")
-from gfpose.media.sync import align, frame_offsets  # noqa: E402
-from gfpose.media.triangulate import LIMB_PAIRS, correct_left_right, triangulate  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks" / "footage"))
+from sync import align, frame_offsets  # noqa: E402
+from triangulate import LIMB_PAIRS, correct_left_right, triangulate  # noqa: E402
 
 
 def look_at(name: str, centre, target=(0.0, 0.0, 900.0), dist=(0.03, -0.01, 0.001, -0.002, 0.0)) -> Camera:

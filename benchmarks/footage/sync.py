@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from triangulate import triangulate
 
 from gfpose.errors import InputError
 from gfpose.media.calibration import Camera
-from gfpose.media.triangulate import triangulate
 
 
 def frame_offsets(cameras: Sequence[Camera], keypoints: np.ndarray, confidence: np.ndarray,
