@@ -1,4 +1,5 @@
-"""The offline 2D detector on a committed frame of real footage, and its behaviour without mediapipe."""
+"""The offline 2D detector (one person, and several: detect_people) on a committed frame of real footage, and its
+behaviour without mediapipe."""
 
 import os
 import sys
@@ -8,7 +9,7 @@ import numpy as np
 import pytest
 
 from gfpose.errors import InputError
-from gfpose.media.detect import BLAZEPOSE_TO_COCO, detect_keypoints
+from gfpose.media.detect import BLAZEPOSE_TO_COCO, detect_keypoints, detect_people
 from gfpose.media.extra import INSTALL, quiet_native_logs
 
 FOOTAGE = Path(__file__).resolve().parents[1] / "src" / "gfpose" / "assets" / "footage"
@@ -51,6 +52,24 @@ def test_frame_without_a_person_is_missing_not_an_error(frame):
     found = detect_keypoints([frame, blank], video=False)
     assert not np.isnan(found.keypoints[0]).all()
     assert np.isnan(found.keypoints[1]).all() and (found.confidence[1] == 0).all()
+
+
+def test_several_people_offline_include_the_main_person(frame):
+    """The Tasks PoseLandmarker on the bundle made from the wheel's own models: one track per person."""
+    people = detect_people([frame, frame], video=False, min_frames=1)
+    assert 1 <= len(people) <= 4 and all(p.keypoints.shape == (2, 17, 2) for p in people)
+    x0, y0, x1, y1 = PERSON_BOX
+    main = [p for p in people if (p.confidence[0] > 0.5).sum() >= 13
+            and np.nanmedian(p.keypoints[0, :, 0]) > x0 and np.nanmedian(p.keypoints[0, :, 1]) > y0]
+    assert len(main) == 1, [np.nanmedian(p.keypoints[0], axis=0) for p in people]
+    kp, visible = main[0].keypoints[0], main[0].confidence[0] > 0.5
+    assert ((kp[visible] >= (x0, y0)) & (kp[visible] <= (x1, y1))).all()
+    np.testing.assert_allclose(main[0].keypoints[1], kp, atol=1.0)  # the same person in both frames
+
+
+def test_no_person_anywhere_is_an_error_naming_the_source(frame):
+    with pytest.raises(InputError, match=r"blank: no person found in any of its 2 frames"):
+        detect_people([np.full_like(frame, 128)] * 2, video=False, source="blank")
 
 
 def test_without_mediapipe_says_exactly_what_to_install(monkeypatch):

@@ -9,12 +9,12 @@ import pytest
 from gfpose import PosePrior
 from gfpose.cli import main
 from gfpose.data.cameras import to_training_camera
+from gfpose.data.detector_files import OPENPOSE_TO_COCO
 from gfpose.data.keypoints import Keypoints2D
 from gfpose.errors import InputError
 from gfpose.media.animation import ffmpeg_executable
-from gfpose.media.formats import OPENPOSE_TO_COCO
-from gfpose.media.lift import lift_keypoints
-from gfpose.sequences.lift import hypothesis_spread, select_track
+from gfpose.media.lift import lift, lift_keypoints
+from gfpose.sequences.lift import DEFAULT_FPS, hypothesis_spread, select_track
 
 SIZE = (1000.0, 1000.0)
 # A standing person facing the camera, camera frame (x right, y down, z forward), mm.
@@ -53,11 +53,24 @@ def test_lift_writes_every_output_and_keeps_missing_frames_nan(tmp_path, prior):
     np.testing.assert_allclose(z["track"][:, 0][[0, 1, 3]], 0, atol=1e-3)  # root-relative
     np.testing.assert_array_equal(z["confidence"][2], 0)
     assert z["focal_px"].tolist() == [1145.0] * 4
-    assert len(bvhio.readAsHierarchy(str(result.bvh)).Keyframes) == 4
+    assert len(bvhio.readAsHierarchy(str(result.bvh[0])).Keyframes) == 4
     assert result.gif.stat().st_size > 0
     assert (result.mp4 is not None) == (ffmpeg_executable() is not None)
     assert result.mp4 is None or result.mp4.stat().st_size > 0
     assert any("1 of 4 frames have no person" in note for note in result.notes)
+    # Placed where the 2D puts it: on the optical axis, at the depth where the lifted pose's size makes
+    # the 2D's size (similar triangles: 4 m x the lifted pose's size / the true one's).
+    seen = [0, 1, 3]
+    size = np.linalg.norm(z["track"][seen] - z["track"][seen].mean(axis=1, keepdims=True), axis=-1).mean(axis=1)
+    true_size = np.linalg.norm(STANDING - STANDING.mean(axis=0), axis=-1).mean()
+    np.testing.assert_allclose(z["root"][seen, 2], 4000 * size / true_size, rtol=0.08)
+    np.testing.assert_allclose(z["root"][seen, :2], 0, atol=60)
+    assert np.isnan(z["root"][2]).all() and z["contacts"].shape == (4, 2)
+    r50, r90 = z["radius50_mm"], z["radius90_mm"]
+    assert r90.shape == (4, 17) and np.isnan(r90[2]).all()
+    assert (r90[[0, 1, 3], 1:] > r50[[0, 1, 3], 1:]).all()  # the 90% ball holds the 50% one
+    assert len((tmp_path / "out" / "track_contacts.csv").read_text().splitlines()) == 1 + 4
+    assert len((tmp_path / "out" / "uncertainty.csv").read_text().splitlines()) == 1 + 4 * 17
 
 
 def test_track_skips_frames_without_a_person_and_spread_is_rms():
@@ -65,7 +78,7 @@ def test_track_skips_frames_without_a_person_and_spread_is_rms():
     hyps[1] = np.nan  # no person in frame 1
     keypoints = np.full((4, 17, 2), 500.0, dtype=np.float32)
     keypoints[:, :, 1] += np.arange(17) * 20.0
-    track = select_track(hyps, Keypoints2D(keypoints, None, np.full((4, 2), 1000.0, dtype=np.float32)), fps=30.0)
+    track = select_track(hyps, Keypoints2D(keypoints, None, np.full((4, 2), 1000.0, dtype=np.float32)), fps=30.0).track
     assert np.isnan(track[1]).all() and np.isfinite(track[[0, 2, 3]]).all()
     np.testing.assert_allclose(track[[0, 2, 3]], 0.0, atol=1e-3)  # every hypothesis is the zero pose
     pair = np.zeros((1, 2, 17, 3))
@@ -97,19 +110,53 @@ def run_command(argv, prior, monkeypatch):
     assert main(argv) == 0
 
 
+def body_25(kp: Keypoints2D) -> np.ndarray:
+    """(T, 25, 3) OpenPose BODY_25 [x, y, confidence] of H36M keypoints: COCO-17 by name, eyes and
+    ears at the head; a frame without the person is None."""
+    out = np.zeros((len(kp.keypoints), 25, 3))
+    coco = kp.keypoints[:, [9, 10, 10, 10, 10, 11, 14, 12, 15, 13, 16, 4, 1, 5, 2, 6, 3]]
+    out[:, list(OPENPOSE_TO_COCO["BODY_25"]), :2], out[:, list(OPENPOSE_TO_COCO["BODY_25"]), 2] = coco, 0.9
+    return [None if np.isnan(frame).any() else frame for frame in out]
+
+
+def write_openpose(folder, people: list[Keypoints2D]):
+    """An OpenPose folder, one *_keypoints.json per frame listing the people present (in reverse order
+    of `people` in odd frames, as a detector lists them in any order)."""
+    folder.mkdir()
+    frames = [body_25(person) for person in people]
+    for i in range(len(frames[0])):
+        present = [person[i] for person in frames if person[i] is not None]
+        listed = present[::-1] if i % 2 else present
+        (folder / f"take_{i:04d}_keypoints.json").write_text(
+            json.dumps({"people": [{"pose_keypoints_2d": frame.ravel().tolist()} for frame in listed]}))
+    return folder
+
+
+def test_two_people_are_lifted_as_each_alone(tmp_path, prior):
+    """Two people side by side, the second gone from frames 3-4: one track each, the same as lifting
+    each on its own (same seed), the left one first (seen in more frames); one BVH each."""
+    left, right = take(6, missing=()), take(6, missing=(3, 4))
+    left.keypoints[..., 0] -= 250
+    right.keypoints[..., 0] += 250
+    folder = write_openpose(tmp_path / "openpose", [left, right])
+    result = lift(prior, folder, tmp_path / "out", image_size=SIZE, num_hypotheses=3)
+    z = np.load(result.npz)
+    assert int(z["people"]) == 2 and [p.name for p in result.bvh] == ["person0_track.bvh", "person1_track.bvh"]
+    assert z["person1_missing_frames"].tolist() == [3, 4] and len(z["person0_missing_frames"]) == 0
+    assert result.lifted_frames == 10
+    for i, person in enumerate((left, right)):
+        alone = prior.lift_take(z[f"person{i}_keypoints_2d"], SIZE, DEFAULT_FPS, 3, z[f"person{i}_confidence"],
+                                joints="detector")
+        np.testing.assert_allclose(z[f"person{i}_track"], alone.track, atol=1e-3, equal_nan=True)
+        seen = np.isfinite(person.keypoints).all(axis=(1, 2))
+        np.testing.assert_allclose(z[f"person{i}_keypoints_2d"][seen][:, [1, 4, 11, 14]],
+                                   person.keypoints[seen][:, [1, 4, 11, 14]], atol=1e-3)  # hips and shoulders
+        assert len(bvhio.readAsHierarchy(str(result.bvh[i])).Keyframes) == 6
+
+
 def test_lift_and_export_bvh_commands_on_openpose_json(tmp_path, prior, capsys, monkeypatch):
     monkeypatch.setattr("gfpose.media.lift.ffmpeg_executable", lambda: None)  # as on a machine without ffmpeg
-    kp = take(3, missing=())
-    body_25 = np.zeros((3, 25, 3))
-    coco_of_body_25 = list(OPENPOSE_TO_COCO["BODY_25"])
-    # COCO-17 from H36M: eyes and ears at the head, the rest by name.
-    coco = kp.keypoints[:, [9, 10, 10, 10, 10, 11, 14, 12, 15, 13, 16, 4, 1, 5, 2, 6, 3]]
-    body_25[:, coco_of_body_25, :2], body_25[:, coco_of_body_25, 2] = coco, 0.9
-    folder = tmp_path / "openpose"
-    folder.mkdir()
-    for i, frame in enumerate(body_25):
-        (folder / f"take_{i:04d}_keypoints.json").write_text(
-            json.dumps({"people": [{"pose_keypoints_2d": frame.ravel().tolist()}]}))
+    folder = write_openpose(tmp_path / "openpose", [take(3, missing=())])
     run_command(["lift", str(folder), "-o", str(tmp_path / "out"), "--image-size", "1000", "1000", "-S", "2",
                  "--fps", "25"], prior, monkeypatch)
     printed = capsys.readouterr().out

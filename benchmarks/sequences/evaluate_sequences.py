@@ -30,7 +30,7 @@ from gfpose.prior import PosePrior  # noqa: E402
 from gfpose.sequences.evaluate import TASKS, damaged_rows, estimate_rows, evaluate_rows  # noqa: E402
 from gfpose.sequences.methods import DEFAULT_METHODS, SequenceMethod  # noqa: E402
 from gfpose.sequences.propagate import Propagation  # noqa: E402
-from gfpose.sequences.takes import Take, fixed_camera_views, load_takes  # noqa: E402
+from gfpose.sequences.takes import fixed_camera_views, load_takes  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDED, CORRELATED, PATH = SequenceMethod("guided"), SequenceMethod("correlated"), SequenceMethod("path")
@@ -78,8 +78,7 @@ def main() -> None:
         return
     torch.set_num_threads(args.threads)
 
-    takes = [Take(t.name, t.action, t.source, t.fps, t.poses[:args.max_frames])
-             for t in load_takes(args.data)[::args.every_take]]
+    takes = [t.first(args.max_frames) for t in load_takes(args.data)[::args.every_take]]
     views = fixed_camera_views(takes)
     prior = (PosePrior.load(args.checkpoint, device="cpu", precision="fp32") if args.checkpoint
              else PosePrior.pretrained(device="cpu", precision="fp32"))

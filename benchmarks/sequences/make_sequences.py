@@ -4,8 +4,11 @@ The bundled set (gfpose.data.bandai) drops frames that barely move, so it is not
 This script reads the Bandai BVH takes again, every frame (30 fps), for a subset of the bundled
 *test* takes (the same split: the take names come from the bundled file's `split` labels), and adds
 the CMU test takes of benchmarks/data/cmu17.npz (24 fps, ordered by `frame`). Poses are world
-frame (+z up), root-relative, mm, float32. Written as a pose npz (gfpose.data.posefile) with the
-per-frame labels `fps` and `source` ('bandai' or 'cmu'):
+frame (+z up), root-relative, mm, float32, with the world position of the root (pelvis) of every
+frame in `root_mm` (N, 3) (the floor at z = 0 for CMU; Bandai's floor as its capture set it), so
+the global path (foot contact, foot skate: gfpose.sequences.contacts) can be rebuilt as
+poses_3d + root_mm. Written as a pose npz (gfpose.data.posefile) with the per-frame labels `fps`
+and `source` ('bandai' or 'cmu'):
 
     python benchmarks/sequences/make_sequences.py [--bvh ../shared/data/bandai-namco-motion/bvh.tar.xz]
 
@@ -25,7 +28,6 @@ from pathlib import Path
 import numpy as np
 
 from gfpose.data.bandai import ATTRIBUTION, load_bundled, parse_take_name
-from gfpose.data.bvh_folder import root_relative_take
 from gfpose.data.posefile import load_pose_npz, save_pose_npz
 from gfpose.data.rigs import BANDAI_RIG
 from gfpose.geometry import root_center
@@ -47,13 +49,13 @@ def bandai_test_takes() -> list[str]:
     return sorted([n for n in test if n.startswith("dataset-1_")] + list(first_of_set_2.values()))
 
 
-def most_moving_window(poses: np.ndarray, length: int = MAX_FRAMES) -> np.ndarray:
-    """The `length` consecutive frames of (F, 17, 3) poses with the largest summed joint speed."""
+def most_moving_window(poses: np.ndarray, length: int = MAX_FRAMES) -> slice:
+    """The `length` consecutive frames of (F, 17, 3) root-relative poses with the largest summed joint speed."""
     if len(poses) <= length:
-        return poses
+        return slice(0, len(poses))
     speed = np.linalg.norm(np.diff(poses, axis=0), axis=-1).sum(axis=1)
     start = int(np.argmax(np.convolve(speed, np.ones(length - 1), mode="valid")))
-    return poses[start:start + length]
+    return slice(start, start + length)
 
 
 def extract_takes(archive: Path, names: list[str], dest: Path) -> dict[str, Path]:
@@ -73,13 +75,13 @@ def extract_takes(archive: Path, names: list[str], dest: Path) -> dict[str, Path
 
 
 def cmu_test_takes(path: Path) -> list[tuple[str, str, np.ndarray]]:
-    """(take name, action, root-relative poses in frame order) of every CMU test take."""
+    """(take name, action, world poses in frame order) of every CMU test take."""
     cmu = load_pose_npz(path).select_split("test")
     takes = []
     for action, take in sorted(set(zip(cmu.action, cmu.take))):
         rows = np.flatnonzero((cmu.action == action) & (cmu.take == take))
         rows = rows[np.argsort(cmu.frame[rows])]
-        takes.append((f"cmu_{action}_{take}", action, root_center(cmu.poses_3d[rows])))
+        takes.append((f"cmu_{action}_{take}", action, cmu.poses_3d[rows]))
     return takes
 
 
@@ -91,19 +93,22 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/data/sequences.npz")
     args = parser.parse_args()
 
-    takes = []  # (name, action, source, fps, poses)
+    from gfpose.data.bvh import load_bvh  # bvhio only when converting
+
+    takes = []  # (name, action, source, fps, world poses)
     names = bandai_test_takes()
     with tempfile.TemporaryDirectory() as tmp:
         for name, path in sorted(extract_takes(args.bvh, names, Path(tmp)).items()):
             content = parse_take_name(path)[1]
-            poses = most_moving_window(root_relative_take(path, BANDAI_RIG))
-            takes.append((name, content, "bandai", BANDAI_FPS, poses))
+            world = load_bvh(path, BANDAI_RIG)
+            takes.append((name, content, "bandai", BANDAI_FPS, world[most_moving_window(root_center(world))]))
     takes += [(name, action, "cmu", CMU_FPS, poses) for name, action, poses in cmu_test_takes(args.cmu)]
 
-    columns = {"poses_3d": [], "take": [], "action": [], "source": [], "fps": [], "frame": []}
-    for name, action, source, fps, poses in takes:
-        count = len(poses)
-        for key, value in (("poses_3d", poses.astype(np.float32)), ("frame", np.arange(count)),
+    columns = {"poses_3d": [], "root_mm": [], "take": [], "action": [], "source": [], "fps": [], "frame": []}
+    for name, action, source, fps, world in takes:
+        count = len(world)
+        for key, value in (("poses_3d", root_center(world).astype(np.float32)),
+                           ("root_mm", world[:, 0].astype(np.float32)), ("frame", np.arange(count)),
                            ("take", np.full(count, name)), ("action", np.full(count, action)),
                            ("source", np.full(count, source)), ("fps", np.full(count, fps, np.float32))):
             columns[key].append(value)

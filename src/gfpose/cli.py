@@ -17,6 +17,8 @@ from gfpose.sequences.damage import DEFAULT_NOISE_MM
 from gfpose.sequences.lift import CHAIN_FRAMES, DEFAULT_FPS
 from gfpose.tasks import DENOISE_T0
 
+CHECKPOINT_HELP = ("model file, or 'free': the shipped model trained on freely licensed data only "
+                   "(default: the shipped models)")
 POSE_KEYS = ("track", "poses_3d")  # score, export-bvh: the first present is read unless --key says
 
 
@@ -48,7 +50,10 @@ def load_prior(args, checkpoint=None):
         changes["precision"] = args.precision
     if args.compile:
         changes["compile"] = True
-    prior = PosePrior.load(checkpoint, args.device) if checkpoint else PosePrior.pretrained(args.device)
+    if checkpoint == "free":
+        prior = PosePrior.free(args.device)
+    else:
+        prior = PosePrior.load(checkpoint, args.device) if checkpoint else PosePrior.pretrained(args.device)
     return prior.with_sampler(**changes)
 
 
@@ -67,9 +72,11 @@ def cmd_train(args):
     overrides = list(args.set)
     if args.steps is not None:
         overrides.append(f"train.steps={args.steps}")
+    if args.data is not None:
+        overrides.append(f"train.data={args.data}")
     config = config.with_overrides(overrides)
-    data = open_dataset(args.data, "train", 1, args.keypoints_2d)
-    print(f"training on {len(data)} poses from {args.data}; run folder {args.out}")
+    data = open_dataset(config.train.data, "train", 1, args.keypoints_2d)
+    print(f"training on {len(data)} poses from {config.train.data}; run folder {args.out}")
     summary = train(config, data, args.out, resolve_device(args.device), progress=not args.quiet)
     print(json.dumps(summary))
 
@@ -236,13 +243,13 @@ def cmd_lift(args):
     from gfpose.media.lift import lift
     prior = load_prior(args, args.checkpoint)
     result = lift(prior, args.input, args.out, args.image_size, args.video, args.fps, args.hypotheses, args.seed,
-                  args.focal_px, args.chain_frames)
-    count = result.frames - len(result.missing_frames)
-    print(f"lifted {count} frames x {args.hypotheses} hypotheses in {result.lift_seconds:.1f} s "
-          f"({count / result.lift_seconds:.1f} frames/s)")
+                  args.focal_px, args.chain_frames, args.max_people, args.calibration, args.camera)
+    people = f" of {len(result.bvh)} people" if len(result.bvh) > 1 else ""
+    print(f"lifted {result.lifted_frames} frames{people} x {args.hypotheses} hypotheses in "
+          f"{result.lift_seconds:.1f} s ({result.lifted_frames / result.lift_seconds:.1f} frames/s)")
     for note in result.notes:
         print(f"note: {note}")
-    for path in (result.npz, result.bvh, result.mp4, result.gif):
+    for path in (result.npz, *result.bvh, result.mp4, result.gif):
         if path is not None:
             print(f"wrote {path}")
 
@@ -378,12 +385,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("train", help="train a score model (resumes from --out if it holds a run)")
-    p.add_argument("--data", default="bundled", help=DATA_HELP)
+    p.add_argument("--data", default=None, help=f"{DATA_HELP} (default: the config's train.data, 'bundled')")
     p.add_argument("--keypoints-2d", default=None, help="VideoPose3D 2D file for Human3.6M")
     p.add_argument("--out", required=True)
     p.add_argument("--config", default=None,
                    help="JSON file with 'model' and 'train' sections, or the name of a shipped one "
-                        "(gfpose/configs: paper, gpu, quick, detector)")
+                        "(gfpose/configs: paper, gpu, quick, unified, estimation, detector, free)")
     p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE")
     p.add_argument("--steps", type=int, default=None)
     p.add_argument("--device", default="auto")
@@ -398,7 +405,7 @@ def build_parser() -> argparse.ArgumentParser:
         if name != "generate":
             p.add_argument("input")
         p.add_argument("-o", "--output", required=True)
-        p.add_argument("--checkpoint", default=None, help="model file (default: the shipped model)")
+        p.add_argument("--checkpoint", default=None, help=CHECKPOINT_HELP)
         _add_sampler_args(p)
         if name != "generate":
             _add_sequence_args(p, name)
@@ -431,7 +438,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_score)
 
     p = sub.add_parser("evaluate", help="per-action metrics of a model on a data set")
-    p.add_argument("checkpoint", nargs="?", default=None, help="model file (default: the shipped model)")
+    p.add_argument("checkpoint", nargs="?", default=None, help=CHECKPOINT_HELP)
     p.add_argument("--data", default="bundled", help=DATA_HELP)
     p.add_argument("--keypoints-2d", default=None)
     p.add_argument("--split", default="test")
@@ -471,8 +478,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--video", default=None, help="keypoint input: the video to draw the 2D overlay on")
     p.add_argument("--fps", type=float, default=None, help=f"frame rate (default: the video's, else {DEFAULT_FPS:g})")
     _add_camera_args(p, default_chain="12 for a video or keypoint track, 1 for images")
+    p.add_argument("--calibration", default=None,
+                   help="the camera's calibration (Qualisys .qca.txt or Pose2Sim .toml): undistorts the 2D and "
+                   "sets the focal length (instead of --focal-px; images without either use their EXIF)")
+    p.add_argument("--camera", default=None, help="which camera of --calibration (its name or 1-based position)")
+    p.add_argument("--max-people", type=int, default=None,
+                   help="keypoint files: lift at most this many people, the most present first (default: all); "
+                   "video and images: detect up to this many (default 1: mediapipe's single-person tracker)")
     p.add_argument("-S", "--hypotheses", type=int, default=50)
-    p.add_argument("--checkpoint", default=None, help="model file (default: the shipped model)")
+    p.add_argument("--checkpoint", default=None, help=CHECKPOINT_HELP)
     _add_sampler_args(p)
     p.set_defaults(func=cmd_lift)
 

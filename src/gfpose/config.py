@@ -14,7 +14,11 @@ from gfpose.joint_definitions import JOINT_DEFINITIONS
 # rate x sqrt(8) / 1.4 for Adam's larger batch, warm-up and EMA horizon scaled by 1/8 in steps);
 # 'quick' is an estimation model from scratch in about 25 minutes on one CPU core (3,800 steps of 250,
 # lr 6e-4 after a 300-step warm-up, its second half decayed to 0: docs/RESULTS.md, Recipes).
-NAMED_CONFIGS = ("paper", "gpu", "quick", "detector")
+# The shipped models' recipes (docs/CHANGELOG.md has the stages that led to each): 'unified' and
+# 'estimation' continue the shipped U3D and HPJ-010 models on bundled + CMU; 'detector' makes the
+# detector-joint model from the estimation model; 'free' trains the detector-joint model from scratch
+# on freely licensed data only (CMU, HDM05).
+NAMED_CONFIGS = ("paper", "gpu", "quick", "unified", "estimation", "detector", "free")
 # Model keys added after models were first saved, with the meaning files without them have.
 SAVED_BEFORE_KEY_EXISTED = {"preconditioning": "noise", "joints": "mocap"}
 
@@ -37,8 +41,7 @@ class ModelConfig:
     # What the network's output means (gfpose.parametrisation): "noise", the paper's -z (Eq. 10-11),
     # or "edm", a denoiser preconditioned in the style of Karras et al. 2022 with the data's std
     # per coordinate `sigma_data` in model units (the bundled poses: 0.26 m, i.e. 2.6 at 10/m).
-    # "edm" learns faster: 2,000 steps from scratch 84.8 mm P1 of one hypothesis against 113.7
-    # (docs/RESULTS.md, "Recipes"); `--config paper` keeps the paper's.
+    # "edm" learns faster from scratch (docs/RESULTS.md, "Recipes"); `--config paper` keeps the paper's.
     preconditioning: str = "edm"
     sigma_data: float = 2.6
     # Where the derived joints sit, in the 2D condition and the 3D output (gfpose.joint_definitions):
@@ -59,9 +62,9 @@ class TrainConfig:
     """Optimisation (Sec. 5.2) and condition masking (Sec. 4.3, App. F)."""
 
     steps: int = 100_000
-    # 250 poses a step: from scratch, 2 million poses in batches of 250 beat the same poses in
-    # batches of 1,000 by 14 mm (one hypothesis) and take 25% longer on a CPU (docs/RESULTS.md,
-    # "Recipes"); the paper's 1,000 is in configs/paper.json. The warm-up is 500,000 poses.
+    # 250 poses a step: from scratch, the same poses in batches of 250 learn more than in batches of
+    # 1,000 and take a little longer on a CPU (docs/RESULTS.md, "Recipes"); the paper's 1,000 is in
+    # configs/paper.json. The warm-up is 500,000 poses.
     batch_size: int = 250
     lr: float = 2e-4
     warmup_steps: int = 2000
@@ -76,8 +79,8 @@ class TrainConfig:
     # Detector-like 2D noise on the training condition (Table 4, "trained on noisy 2D"); 0 = clean.
     noise_2d_sigma: float = 0.0
     # Share of world poses given new body proportions each step, and share mirrored left-right
-    # (gfpose.augment); 0 = off. Off by default: 0.5 / 0.5 for 3,250 steps bought 9 mm best-of-20 on
-    # other proportions for 7 mm in domain (docs/RESULTS.md, "Generalisation").
+    # (gfpose.augment); 0 = off. Off by default: it trades accuracy in domain for accuracy on other
+    # proportions (docs/RESULTS.md, "Generalisation").
     skeleton_augment: float = 0.0
     mirror: float = 0.0
     # Share of world poses whose arms and legs may come from other poses (gfpose.augment.recombine_limbs).
@@ -86,8 +89,8 @@ class TrainConfig:
     # rolled, near and far, off centre) instead of upright ones 4-6 m away; 0 = off.
     wide_cameras: float = 0.0
     # Distinct diffusion times per batch (stratified, gfpose.batches.draw_times); 0 = one per sample
-    # (the paper's). 32 makes a CPU step 1.45x faster (benchmarks/training_speed.py) and still
-    # learns the closed-form Gaussians of tests/test_training.py.
+    # (the paper's). 32 makes a CPU step faster (docs/RESULTS.md, "Training speed",
+    # benchmarks/training_speed.py) and still learns the closed-form Gaussians of tests/test_training.py.
     distinct_times: int = 32
     seed: int = 0
     checkpoint_every: int = 500
@@ -101,6 +104,9 @@ class TrainConfig:
     # one); its network settings must equal this config's (preconditioning, sigma_data and dropout
     # may differ: gfpose.train.SETTINGS_FREE_AT_INIT). Ignored when the run folder resumes.
     init_from: str = ""
+    # The training data (gfpose.data.specs: 'bundled,benchmarks/data/cmu17.npz*8'); `gfpose train --data`
+    # overrides it, and the model file records what the run saw.
+    data: str = "bundled"
 
 
 @dataclass

@@ -50,6 +50,9 @@ PRETRAINED_FILE = "gfpose_bandai_u3d.safetensors"  # the unified model (App. F):
 ESTIMATION_FILE = "gfpose_bandai_hpj010.safetensors"  # if shipped: estimate and 2D completion
 # If shipped: estimation from detector keypoints (COCO-17 layout, video), model.joints = "detector".
 DETECTOR_FILE = "gfpose_detector_hpj010.safetensors"
+# If shipped: the detector model trained on freely licensed data alone (CMU, HDM05; configs/free.json),
+# for users the Bandai data's non-commercial licence rules out (assets/DATA_LICENSE.md).
+FREE_FILE = "gfpose_free_detector_hpj010.safetensors"
 # The fast default measured in benchmarks/sampling.py (docs/RESULTS.md): DPM-Solver++(3M) with
 # the reverse SDE's full noise (eta = 1), 25 steps on a grid uniform in sqrt(t), the network in
 # bfloat16 where the hardware has it natively, else float32 (gfpose.precision). 20 steps were
@@ -102,6 +105,16 @@ class PosePrior:
         estimation, detector = (path if path.is_file() else None
                                 for path in (asset_path(ESTIMATION_FILE), asset_path(DETECTOR_FILE)))
         return cls.load(pretrained_path(), device, estimation, detector, **sampler_settings)
+
+    @classmethod
+    def free(cls, device: str = "auto", **sampler_settings) -> "PosePrior":
+        """The shipped model trained on freely licensed data only (CMU and HDM05, no Bandai data):
+        estimation from 2D keypoints (any joint definition is read as a detector's); the other tasks
+        need a model trained for them."""
+        path = asset_path(FREE_FILE)
+        if not path.is_file():
+            raise InputError(f"the freely licensed model {path} is missing from this installation")
+        return cls.load(path, device, detector=path, **sampler_settings)
 
     def sampler_for(self, task: str, joints: str = "mocap") -> Sampler:
         """The Sampler of the model that serves `task` (a gfpose.evaluate task name) for 2D whose

@@ -1,4 +1,11 @@
-"""User 2D keypoints (npz or JSON, H36M-17 or COCO-17 layout) -> H36M-17 pixels with NaN = missing.
+"""User 2D keypoints -> H36M-17 pixels with NaN = missing: the one reader of 2D keypoint files.
+
+:func:`load_keypoints` reads one person, :func:`load_people` every person (identities tracked from
+frame to frame, ``gfpose.data.people``). Both tell the formats apart by content:
+
+- gfpose's own npz or JSON (one person; schemas below);
+- COCO keypoint results JSON and OpenPose JSON, a folder or one file (``gfpose.data.detector_files``),
+  any number of people per frame. They do not store the image size: pass ``image_size``.
 
 npz keys: ``keypoints_2d`` (N, 17, 2) px, optional ``confidence`` (N, 17), optional ``layout``
 ('h36m' default, or 'coco'), ``image_size`` (2,) or (N, 2) (w, h) px, required.
@@ -15,12 +22,14 @@ A joint with confidence 0 (or <= 0, or NaN) or a NaN/null coordinate is missing 
 
 from __future__ import annotations
 
-import json
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from gfpose.data.detector_files import coco_results_frames, load_json, openpose_frames
+from gfpose.data.people import MAX_COST, MAX_GAP, MIN_FRAMES, track_people
 from gfpose.data.posefile import read_npz
 from gfpose.errors import InputError
 from gfpose.skeleton import NUM_JOINTS
@@ -105,33 +114,94 @@ def build_keypoints(source, kp, conf, size, layout: str = "h36m",
     return Keypoints2D(kp, conf, size, joints="detector" if layout == "coco" else "mocap")
 
 
-def _read_json(path: Path) -> dict:
+def _gfpose_json(path: Path, doc) -> dict:
     try:
-        doc = json.loads(path.read_text())
         frames = [[(None, None) if j is None else j for j in f] for f in doc["keypoints"]]
         return dict(kp=np.array(frames, dtype=np.float32),
                     conf=None if doc.get("confidence") is None
                     else np.array(doc["confidence"], dtype=np.float32),
                     size=doc.get("image_size"), layout=doc.get("layout", "h36m"))
-    except FileNotFoundError:
-        raise InputError(f"{path}: file not found") from None
-    except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError, OverflowError) as e:
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as e:
         raise InputError(f"{path}: not keypoint JSON as documented in gfpose.data.keypoints "
                          f"({type(e).__name__}: {e})") from e
 
 
-def load_keypoints(path: str | Path, image_size=None) -> Keypoints2D:
-    """Read user 2D keypoints from ``.npz`` or ``.json`` (schemas in the module docstring);
-    ``image_size`` (w, h) or (N, 2) px is used when the file holds none."""
+def _gfpose_npz(path: Path) -> dict:
+    z = read_npz(path)
+    if "keypoints_2d" not in z:
+        raise InputError(f"{path}: no 'keypoints_2d' array; found keys {sorted(z)}")
+    return dict(kp=z["keypoints_2d"], conf=z.get("confidence"), size=z.get("image_size"),
+                layout=str(z.get("layout", "h36m")))
+
+
+def _read(path: Path) -> tuple[str, object]:
+    """('gfpose', fields for build_keypoints) or ('detections', per frame (K, 17, 3) COCO-17 rows)."""
+    if path.is_dir():
+        return "detections", openpose_frames(path)
+    if path.suffix.lower() != ".json":
+        return "gfpose", _gfpose_npz(path)
+    doc = load_json(path)
+    if isinstance(doc, list):
+        return "detections", coco_results_frames(path, doc)
+    if isinstance(doc, dict) and "people" in doc:
+        return "detections", openpose_frames(path)
+    if isinstance(doc, dict) and "keypoints" in doc:
+        return "gfpose", _gfpose_json(path, doc)
+    found = sorted(doc)[:8] if isinstance(doc, dict) else type(doc).__name__
+    raise InputError(f"{path}: not a keypoint layout gfpose reads (found {found}); expected COCO keypoint "
+                     "results (a list of {image_id, keypoints, score}), OpenPose ({people: [...]}) or "
+                     "gfpose keypoint JSON ({keypoints, image_size}); see gfpose.data.keypoints")
+
+
+def load_people(path: str | Path, image_size=None, *, max_cost: float = MAX_COST, max_gap: int = MAX_GAP,
+                min_frames: int = MIN_FRAMES) -> list[Keypoints2D]:
+    """Every person of a 2D keypoint file (formats in the module docstring), one :class:`Keypoints2D`
+    over all the file's frames each (NaN, confidence 0 where that person was not found), people
+    ordered by the number of frames they were found in, most first.
+
+    Identities are tracked across frames (``gfpose.data.people.track_people``: ``max_cost`` the gate
+    in body sizes, ``max_gap`` the frames an identity waits, ``min_frames`` the fewest frames a kept
+    identity was found in), but where no frame holds more than one detection: that is one person,
+    every frame kept (images that are no video, too). gfpose's own files hold one person.
+    ``image_size`` (w, h) or (N, 2) px is used when the file holds none (detector files never do).
+    """
     path = Path(path)
-    if path.suffix.lower() == ".json":
-        fields = _read_json(path)
-    else:
-        z = read_npz(path)
-        if "keypoints_2d" not in z:
-            raise InputError(f"{path}: no 'keypoints_2d' array; found keys {sorted(z)}")
-        fields = dict(kp=z["keypoints_2d"], conf=z.get("confidence"), size=z.get("image_size"),
-                      layout=str(z.get("layout", "h36m")))
-    if fields["size"] is None:
-        fields["size"] = image_size
-    return build_keypoints(path, **fields)
+    kind, content = _read(path)
+    if kind == "gfpose":
+        if content["size"] is None:
+            content["size"] = image_size
+        return [build_keypoints(path, **content)]
+    if image_size is None:
+        raise InputError(f"{path}: detector keypoint files do not record the image size; pass it "
+                         "(image_size=(w, h) in Python, --image-size W H on the command line)")
+    size = check_image_size(image_size, len(content), f"{path}: image_size")
+    if not any(len(people) for people in content):
+        raise InputError(f"{path}: no people detected in any of its {len(content)} frames")
+    if all(len(people) <= 1 for people in content):  # one person per frame at most: one identity, untracked
+        rows = np.stack([people[0] if len(people) else np.full((17, 3), np.nan, np.float32) for people in content])
+        return [build_keypoints(path, rows[..., :2], rows[..., 2], size, layout="coco", allow_empty_frames=True)]
+    tracks = track_people(content, max_cost=max_cost, max_gap=max_gap, min_frames=min_frames)
+    if not len(tracks.keypoints):
+        raise InputError(f"{path}: no person with at least 3 keypoints found in any of its {len(content)} frames")
+    people = []
+    for p, rows in enumerate(tracks.keypoints):
+        source = path if len(tracks.keypoints) == 1 else f"{path} (person {p})"
+        people.append(build_keypoints(source, rows[..., :2], rows[..., 2], size, layout="coco",
+                                      allow_empty_frames=True))
+    return people
+
+
+def load_keypoints(path: str | Path, image_size=None) -> Keypoints2D:
+    """One person's 2D keypoints from a file (formats in the module docstring); ``image_size`` (w, h)
+    or (N, 2) px is used when the file holds none.
+
+    Where a detector file holds several people, this is the one found in most frames, its identity
+    tracked across frames (:func:`load_people`, which returns them all), with a warning.
+    """
+    people = load_people(path, image_size)
+    if len(people) > 1:
+        present = [int((~np.isnan(p.keypoints).all(axis=(1, 2))).sum()) for p in people]
+        warnings.warn(f"{path}: {len(people)} people tracked (found in {present} of {len(people[0].keypoints)} "
+                      "frames); reading only the first (gfpose.data.keypoints.load_people reads them all)",
+                      stacklevel=2)
+    return people[0]

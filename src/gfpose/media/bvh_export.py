@@ -23,6 +23,10 @@ twist about the bone, which is defined even for a straight limb. End joints (ank
 head) keep their parent's rotation. Forward kinematics of the file gives the input with every
 bone scaled to its median length and its direction kept (tests/test_media_bvh.py).
 
+Placed poses (a root-relative track plus its root path, gfpose.sequences.contacts.PlacedTrack.points)
+give the pelvis its path in the position channels, so feet held in contact stay put in the file.
+Foot contacts go beside the file as ``<name>_contacts.csv`` (write_contacts_csv, contacts_path).
+
 Each joint's Euler order puts the axis that does not turn (its bone's rest axis; Z for the
 body frames) in the middle, where gimbal lock would sit, so no real pose comes near it.
 """
@@ -242,3 +246,32 @@ def export_bvh(poses_mm, path, fps: float, frame: str = "camera") -> np.ndarray:
     container = bvhio.BvhContainer(root, len(poses), frame_time)
     atomic_write(Path(path), lambda tmp: bvhio.writeBvh(tmp, container))
     return filled
+
+
+CONTACT_COLUMNS = ("frame", "time_s", "left", "right")
+
+
+def contacts_path(bvh_path) -> Path:
+    """The contacts sidecar of a BVH file: ``track.bvh`` -> ``track_contacts.csv``."""
+    bvh_path = Path(bvh_path)
+    return bvh_path.with_name(f"{bvh_path.stem}_contacts.csv")
+
+
+def write_contacts_csv(path, contacts, fps: float) -> Path:
+    """Write foot contacts (T, 2) bool, columns (right, left) as gfpose.sequences.contacts.FEET, to
+    ``path`` as CSV with a header ``frame,time_s,left,right`` (0/1 per foot, one row per BVH
+    frame), atomically (gfpose.atomic). Returns ``path``."""
+    flags = np.asarray(contacts)
+    if flags.ndim != 2 or flags.shape[1] != 2:
+        raise InputError(f"contacts: expected shape (T, 2) (right, left), got {flags.shape}")
+    flags = flags.astype(bool)
+    frame_time = 1.0 / positive_scalar(fps, "fps")
+    lines = [",".join(CONTACT_COLUMNS)] + [f"{t},{t * frame_time:.6f},{int(left)},{int(right)}"
+                                           for t, (right, left) in enumerate(flags)]
+    return atomic_write(Path(path), lambda tmp: Path(tmp).write_text("\n".join(lines) + "\n"))
+
+
+def read_contacts_csv(path) -> np.ndarray:
+    """(T, 2) bool (right, left): the contacts of a file written by write_contacts_csv."""
+    rows = np.loadtxt(Path(path), delimiter=",", skiprows=1, ndmin=2)
+    return np.stack([rows[:, 3], rows[:, 2]], axis=1).astype(bool)

@@ -7,7 +7,9 @@
 Each row is a method (gfpose.sequences.methods) or a plain baseline: independent per-frame
 estimates smoothed by Savitzky-Golay, or the damaged take linearly interpolated (and smoothed).
 Metrics per take (gfpose.sequences.metrics), then frame-weighted means per source (bandai at
-30 fps, cmu at 24 fps), and the speed of each row in frames/s.
+30 fps, cmu at 24 fps), and the speed of each row in frames/s. Estimation on takes seen on their
+global path (gfpose.sequences.takes.fixed_camera_views(..., global_path=True)) also scores the foot
+skate (skate_metrics): the track placed on its 2D frame by frame, as a user places a lifted track.
 """
 
 import time
@@ -17,10 +19,14 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from gfpose import metrics
+from gfpose.geometry import root_center
+from gfpose.sequences.contacts import TRUE_CONTACTS, WORLD_UP, detect_contacts, foot_skate
 from gfpose.sequences.damage import MocapDamage
 from gfpose.sequences.filters import interpolate_gaps, savgol_track
 from gfpose.sequences.methods import SequenceMethod, clean_track, complete_track, estimate_track
 from gfpose.sequences.metrics import track_metrics
+from gfpose.sequences.paths import root_translation
 from gfpose.sequences.takes import TakeView
 
 SAVGOL_SECONDS = 0.5  # baseline window: 15 frames at 30 fps (latency 0.25 s), 13 at 24 fps
@@ -92,7 +98,10 @@ def evaluate_rows(rows: list[Row], views: list[TakeView], task: str, seed: int =
             track = row.run(*inputs)
             seconds += time.perf_counter() - started
             frames += len(track)
-            per_source.setdefault(view.take.source, []).append((len(track), track_metrics(track, view.track)))
+            scores = track_metrics(track, view.track)
+            if damage is None and view.world is not None:
+                scores |= {"skate": skate_metrics(view, track)["skate"]}
+            per_source.setdefault(view.take.source, []).append((len(track), scores))
         results[row.name] = {source: _weighted(values) for source, values in per_source.items()}
         results[row.name]["frames/s"] = round(frames / seconds, 1)
         if progress is not None:
@@ -101,7 +110,48 @@ def evaluate_rows(rows: list[Row], views: list[TakeView], task: str, seed: int =
 
 
 def _weighted(values: list[tuple[int, dict]]) -> dict:
+    """Frame-weighted means of each metric over the takes where it is finite (skate: NaN without contact)."""
     counts = np.array([count for count, _ in values], dtype=np.float64)
-    names = values[0][1]
-    means = {name: round(float(np.average([m[name] for _, m in values], weights=counts)), 2) for name in names}
+    means = {}
+    for name in values[0][1]:
+        finite = np.array([np.isfinite(m[name]) for _, m in values])
+        if finite.any():
+            means[name] = round(float(np.average([m[name] for _, m in values if np.isfinite(m[name])],
+                                                 weights=counts[finite])), 2)
     return means | {"takes": len(values), "frames": int(counts.sum())}
+
+
+def skate_metrics(view: TakeView, track, root=None, contacts=None) -> dict:
+    """Foot metrics of a root-relative track (T, 17, 3) mm of a view on its global path
+    (view.world): the track placed in the camera frame by `root` (T, 3) mm, or each frame on the
+    view's 2D by least squares (paths.root_translation, the view's focal length) when None, then in
+    the world frame.
+
+        P1               mm, root-relative (as track_metrics)
+        skate            mm of horizontal (world floor plane) slide of the ankles per frame pair in
+                         contact, contact from the TRUE ankles (detect_contacts on view.world,
+                         contacts.TRUE_CONTACTS: within 50 mm of the floor, slower than 250 mm/s)
+        reprojection_px  RMS reprojection error of the placed track against the view's 2D
+        contact_precision, contact_recall   of `contacts` (T, 2) (the track's own detector) against
+                         the true contacts (None without `contacts`)"""
+    track = np.asarray(track, dtype=np.float64)
+    keypoints, size = view.keypoints.astype(np.float64), view.image_size.astype(np.float64)
+    center = np.broadcast_to(size / 2, (len(track), 2))
+    if root is None:
+        root = root_translation(torch.from_numpy(track), torch.from_numpy(keypoints),
+                                torch.full((len(track),), view.focal, dtype=torch.float64),
+                                torch.from_numpy(center.copy())).numpy()
+    placed = track + np.asarray(root, dtype=np.float64)[:, None]
+    truth = detect_contacts(view.world, view.take.fps, WORLD_UP, TRUE_CONTACTS)
+    projected = view.focal * placed[..., :2] / placed[..., 2:] + center[:, None]
+    truth_track = torch.from_numpy(root_center(view.track.astype(np.float64)))
+    out = {"P1": float(metrics.mpjpe(torch.from_numpy(root_center(track)), truth_track).mean()),
+           "skate": foot_skate(view.to_world(placed), truth, WORLD_UP),
+           "reprojection_px": float(np.sqrt(np.nanmean(((projected - keypoints) ** 2).sum(axis=-1)))),
+           "contact_precision": None, "contact_recall": None}
+    if contacts is not None:
+        contacts = np.asarray(contacts, dtype=bool)
+        hits = (contacts & truth).sum()
+        out["contact_precision"] = float(hits / contacts.sum()) if contacts.any() else None
+        out["contact_recall"] = float(hits / truth.sum()) if truth.any() else None
+    return out

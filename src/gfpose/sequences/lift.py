@@ -12,9 +12,11 @@ perturbed predecessor, so warm-started hypotheses spread less than independent o
 is smaller); ``chain_frames=1`` draws every frame independently, the right choice for images that
 need not show one motion.
 
-Track: the coherent path through each frame's hypotheses (gfpose.sequences.methods.path_through:
-Viterbi on reprojection and motion costs, then smoothed under a temporal prior). Frames without a
-person (every keypoint missing) stay NaN in both.
+Track: the coherent path through each frame's hypotheses (gfpose.sequences.methods.placed_path_through:
+Viterbi on reprojection and motion costs, then smoothed under a temporal prior), placed in the camera
+frame with its feet held still while they touch the ground (gfpose.sequences.contacts): the root path
+(camera-frame mm) and the contacts come with it. Frames without a person (every keypoint missing)
+stay NaN.
 
 Camera and focal length. The model has no focal-length input: it learned 2D as its training camera
 sees it (gfpose.data.cameras: a focal length of 1.145 x the image width, 47.2 degrees across,
@@ -36,7 +38,8 @@ import torch
 from gfpose.data.cameras import to_training_camera, training_focal
 from gfpose.data.keypoints import Keypoints2D
 from gfpose.errors import InputError
-from gfpose.sequences.methods import path_through
+from gfpose.sequences.contacts import PlacedTrack
+from gfpose.sequences.methods import placed_path_through
 from gfpose.sequences.propagate import Propagation, propagate_hypotheses
 from gfpose.validation import check_2d_input, check_count, check_seed, positive_scalar
 
@@ -47,14 +50,22 @@ CHAIN_FRAMES = Propagation().chain_frames  # the default for a video or keypoint
 @dataclass
 class TakeLift:
     """A lifted take: hypotheses (T, S, 17, 3) mm, the track (T, 17, 3) mm (both root-relative,
-    camera frame, NaN for frames without a person), spread_mm (T, 17), the frames without a person,
-    and the focal length (T,) px the keypoints were read with."""
+    camera frame, NaN for frames without a person), the track's root path (T, 3) mm in the camera
+    frame, its feet's contacts (T, 2) bool (right, left), spread_mm (T, 17), the frames without a
+    person, and the focal length (T,) px the keypoints were read with."""
 
     hypotheses: np.ndarray
     track: np.ndarray
+    root: np.ndarray
+    contacts: np.ndarray
     spread_mm: np.ndarray
     missing_frames: np.ndarray
     focal_px: np.ndarray
+
+    @property
+    def points(self) -> np.ndarray:
+        """(T, 17, 3) mm the placed track, camera frame (the track plus its root)."""
+        return self.track + self.root[:, None]
 
 
 def hypothesis_spread(hypotheses: np.ndarray) -> np.ndarray:
@@ -89,24 +100,29 @@ def estimate_take(sampler, keypoints: Keypoints2D, num_hypotheses: int, seed: in
 
 
 def select_track(hypotheses: np.ndarray, keypoints: Keypoints2D, fps: float,
-                 focal_px: float | None = None) -> np.ndarray:
-    """(T, S, 17, 3) hypotheses of ``keypoints`` -> the (T, 17, 3) track: the coherent path through
-    the hypotheses of the frames with a person; frames without one stay NaN."""
+                 focal_px: float | None = None) -> PlacedTrack:
+    """(T, S, 17, 3) hypotheses of ``keypoints`` -> the placed track: the coherent path through the
+    hypotheses of the frames with a person, its root path and contacts; NaN (contacts False) for the
+    frames without one."""
     present = np.isfinite(hypotheses).all(axis=(1, 2, 3))
-    track = np.full(hypotheses.shape[:1] + hypotheses.shape[2:], np.nan, dtype=np.float32)
+    frames, joints = len(hypotheses), hypotheses.shape[2]
+    placed = PlacedTrack(np.full((frames, joints, 3), np.nan, dtype=np.float32),
+                         np.full((frames, 3), np.nan, dtype=np.float32), np.zeros((frames, 2), dtype=bool))
     if present.any():
         kp = to_training_camera(keypoints.keypoints[present], keypoints.image_size[present], focal_px)
         arrays = (hypotheses[present], kp, keypoints.image_size[present])
-        track[present] = path_through(*(torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32)) for a in arrays),
-                                      positive_scalar(fps, "fps")).numpy()
-    return track
+        path = placed_path_through(*(torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32)) for a in arrays),
+                                   positive_scalar(fps, "fps"))
+        placed.track[present], placed.root[present], placed.contacts[present] = path.track, path.root, path.contacts
+    return placed
 
 
 def lift_take(sampler, keypoints: Keypoints2D, fps: float = DEFAULT_FPS, num_hypotheses: int = 50, seed: int = 0,
               focal_px: float | None = None, chain_frames: int = CHAIN_FRAMES) -> TakeLift:
     """A take's 2D -> its hypotheses and track (see the module docstring)."""
     hyps = estimate_take(sampler, keypoints, num_hypotheses, seed, focal_px, chain_frames)
-    track = select_track(hyps, keypoints, fps, focal_px)
-    focal = training_focal(keypoints.image_size) if focal_px is None else np.full(len(track), focal_px)
-    return TakeLift(hyps, track, hypothesis_spread(hyps), np.flatnonzero(np.isnan(track).all(axis=(1, 2))),
+    placed = select_track(hyps, keypoints, fps, focal_px)
+    focal = training_focal(keypoints.image_size) if focal_px is None else np.full(len(hyps), focal_px)
+    missing = np.flatnonzero(np.isnan(placed.track).all(axis=(1, 2)))
+    return TakeLift(hyps, placed.track, placed.root, placed.contacts, hypothesis_spread(hyps), missing,
                     focal.astype(np.float32))

@@ -9,7 +9,9 @@
     path         S hypotheses per frame, independent or warm-started from the frame before
                  (`propagation`, gfpose.sequences.propagate), the Viterbi path through them on data and
                  motion costs (gfpose.sequences.paths), then the MAP track under the temporal prior
-                 (gfpose.sequences.smoothing) with the path as its noisy data.
+                 (gfpose.sequences.smoothing) with the path as its noisy data; for estimation, with
+                 `contacts`, the feet kept still while in contact (gfpose.sequences.contacts: the track
+                 placed on its 2D with contacting ankles held, then pinned).
     independent  one independent sample per frame (what gfpose does without --sequence).
 
 Tasks: estimate (2D track -> 3D track, from the prior at T = 1), complete (3D with joints missing
@@ -22,15 +24,17 @@ mm and px; gfpose.sequences.api checks user input.
 
 from dataclasses import dataclass, replace
 
+import numpy as np
 import torch
 
-from gfpose.data.cameras import FOCAL, IMAGE_SIZE
+from gfpose.data.cameras import training_focal
 from gfpose.errors import InputError
+from gfpose.sequences.contacts import PlacedTrack, detect_contacts, estimate_up, has_body, place_with_contacts
 from gfpose.sequences.damage import DEFAULT_NOISE_MM
 from gfpose.sequences.draw import draw_window
 from gfpose.sequences.filters import interpolate_gaps
 from gfpose.sequences.guidance import TemporalGuidance
-from gfpose.sequences.paths import coherent_path, observation_errors, reprojection_errors
+from gfpose.sequences.paths import coherent_path, observation_errors, reprojection_errors, root_translation
 from gfpose.sequences.propagate import Propagation, propagate_hypotheses
 from gfpose.sequences.smoothing import TemporalPrior
 from gfpose.tasks import complete_3d_request, denoise_request, estimate_request
@@ -64,6 +68,8 @@ class SequenceMethod:
     # estimate with path or independent: hypotheses warm-started along the take (None: every frame
     # drawn from the prior at T = 1).
     propagation: Propagation | None = None
+    # path, estimate: feet that stay put (gfpose.sequences.contacts.place_with_contacts).
+    contacts: bool = True
 
     def __post_init__(self):
         if self.name not in METHODS:
@@ -124,10 +130,33 @@ def estimate_track(sampler, keypoints_px: torch.Tensor, image_size: torch.Tensor
 def path_through(hypotheses_mm: torch.Tensor, keypoints_px: torch.Tensor, image_size: torch.Tensor, fps: float,
                  method: SequenceMethod = DEFAULT_METHODS["estimate"]) -> torch.Tensor:
     """(T, S, J, 3) mm hypotheses of a 2D track (T, J, 2) px -> the smoothed Viterbi path (T, J, 3)
-    on reprojection and motion costs (the 'path' method over hypotheses already drawn)."""
-    focal = image_size[:, 0] * (FOCAL / IMAGE_SIZE[0])  # the training camera's (gfpose.data.cameras)
+    on reprojection and motion costs (the 'path' method over hypotheses already drawn), the feet
+    pinned while in contact when method.contacts (placed_path_through's track)."""
+    if method.contacts and method.name == "path":
+        return torch.from_numpy(placed_path_through(hypotheses_mm, keypoints_px, image_size, fps, method).track
+                                ).to(hypotheses_mm.dtype)
+    focal = training_focal(image_size)
     errors = reprojection_errors(hypotheses_mm, keypoints_px, image_size, focal)
     return _track(hypotheses_mm, errors, method.reprojection_px, method, fps)
+
+
+def placed_path_through(hypotheses_mm: torch.Tensor, keypoints_px: torch.Tensor, image_size: torch.Tensor,
+                        fps: float, method: SequenceMethod = DEFAULT_METHODS["estimate"]) -> PlacedTrack:
+    """path_through's track and where it stands: a PlacedTrack (numpy, mm) of the root-relative
+    track (T, J, 3), its camera-frame root path (T, 3) and the feet's contacts (T, 2) bool (right,
+    left). With method.contacts: gfpose.sequences.contacts.place_with_contacts (the feet held and
+    pinned while in contact); without: each frame placed on its 2D (paths.root_translation), the
+    contacts detected on that placement."""
+    focal = training_focal(image_size)
+    errors = reprojection_errors(hypotheses_mm, keypoints_px, image_size, focal)
+    track = _track(hypotheses_mm, errors, method.reprojection_px, method, fps)
+    if method.contacts:
+        return place_with_contacts(track.numpy(), keypoints_px.numpy(), focal.numpy(), (image_size / 2).numpy(), fps)
+    root = root_translation(track, keypoints_px, focal, image_size / 2)
+    placed = (track + root[:, None]).double().numpy()
+    contacts = (detect_contacts(placed, fps, estimate_up(placed)) if has_body(placed)
+                else np.zeros((len(placed), 2), dtype=bool))
+    return PlacedTrack(track.double().numpy(), root.double().numpy(), contacts)
 
 
 def complete_track(sampler, partial_mm: torch.Tensor, fps: float,

@@ -1,0 +1,235 @@
+"""Per-joint uncertainty from S hypotheses: a ball around a point estimate that holds the true joint
+with a stated probability (50%, 90%), calibrated on held-out data.
+
+The interval of joint j at level q is the ball of radius
+
+    r_q = T_q[j] * quantile_q(|| h_s[j] - c[j] ||,  s = 1..S)
+
+around the point estimate c (the hypotheses' mean, or the track `gfpose lift` writes): the q-quantile
+of the hypotheses' distances from c, times a temperature. Were the hypotheses exact posterior draws
+and c their mean, T = 1 would cover the truth with probability q (the truth and a hypothesis are then
+alike given the 2D). The sampler's hypotheses are not exact draws (too narrow or too wide by joint)
+and warm-started chains (gfpose.sequences.propagate) narrow them further, so T is fitted: on a
+calibration set the share of true joints inside T r_q is q exactly when T is the q-quantile of
+||truth - c|| / r_q (:func:`fit_temperature`). The shipped temperatures
+(``assets/uncertainty_calibration.json``, one (L, 17) table per kind in KINDS: exact or detector
+2D, independent or warm-started hypotheses, around their mean or the track) were fitted by
+``python benchmarks/uncertainty.py --fit`` on training takes only (every CMU training take of
+benchmarks/data/cmu17.npz and 40 of the bundled training split) and are checked on held-out sets
+(docs/RESULTS.md, Uncertainty; docs/results/uncertainty.json). The root (pelvis) is the origin of
+every root-relative pose: its radius is 0 and it is left out of the coverage.
+
+Pure numpy; poses in mm, (..., J, 3), NaN for a missing joint or frame.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from gfpose.atomic import atomic_write
+from gfpose.errors import InputError
+from gfpose.skeleton import H36M_JOINTS
+
+LEVELS = (0.5, 0.9)
+CHAINS = ("independent", "warm")  # hypotheses drawn each from T = 1, or warm-started frame to frame
+CENTRES = ("mean", "track")  # the point estimate the ball is around
+JOINTS = ("mocap", "detector")  # exact H36M-17 2D, or a 2D detector's (gfpose.joint_definitions)
+KINDS = tuple(f"{joints}-{chains}-{centre}" for joints in JOINTS for chains in CHAINS for centre in CENTRES)
+CALIBRATION_PATH = Path(__file__).parent / "assets" / "uncertainty_calibration.json"
+CSV_COLUMNS = ("frame", "joint", "joint_name", "x_mm", "y_mm", "z_mm", "spread_mm")
+
+
+@dataclass(frozen=True)
+class JointIntervals:
+    """Balls around ``center`` (..., J, 3) mm of radius ``radius`` (..., J, L) mm, one per level in
+    ``levels``; ``spread`` (..., J) mm: the hypotheses' RMS distance from their mean."""
+
+    center: np.ndarray
+    radius: np.ndarray
+    levels: tuple[float, ...]
+    spread: np.ndarray
+
+
+def _check_levels(levels) -> tuple[float, ...]:
+    levels = tuple(float(q) for q in np.atleast_1d(levels))
+    if not levels or not all(0 < q < 1 for q in levels):
+        raise InputError(f"levels must lie in (0, 1), got {levels}")
+    return levels
+
+
+def hypothesis_mean(hypotheses: np.ndarray) -> np.ndarray:
+    """(..., S, J, 3) -> (..., J, 3): the hypotheses' mean (NaN where a frame has none)."""
+    return np.asarray(hypotheses, dtype=np.float64).mean(axis=-3)
+
+
+def spread(hypotheses: np.ndarray) -> np.ndarray:
+    """(..., S, J, 3) -> (..., J) RMS distance in mm of the hypotheses from their mean."""
+    h = np.asarray(hypotheses, dtype=np.float64)
+    deviation = h - h.mean(axis=-3, keepdims=True)
+    return np.sqrt((deviation ** 2).sum(axis=-1).mean(axis=-2))
+
+
+def raw_radius(hypotheses: np.ndarray, center: np.ndarray | None = None, levels=LEVELS) -> np.ndarray:
+    """(..., S, J, 3) hypotheses and a (..., J, 3) centre (None: their mean) -> (..., J, L) mm: the
+    q-quantile of the hypotheses' distances from the centre, per joint and level (temperature 1)."""
+    levels = _check_levels(levels)
+    h = np.asarray(hypotheses, dtype=np.float64)
+    c = hypothesis_mean(h) if center is None else np.asarray(center, dtype=np.float64)
+    if c.shape != h.shape[:-3] + h.shape[-2:]:
+        raise InputError(f"center: shape {c.shape}, expected {h.shape[:-3] + h.shape[-2:]} for hypotheses {h.shape}")
+    distance = np.linalg.norm(h - c[..., None, :, :], axis=-1)  # (..., S, J)
+    return np.moveaxis(np.quantile(distance, levels, axis=-2), 0, -1)
+
+
+@lru_cache(maxsize=1)
+def _calibration() -> dict:
+    return json.loads(CALIBRATION_PATH.read_text())
+
+
+def calibrated_temperature(kind: str, levels=LEVELS) -> np.ndarray:
+    """(L, J) shipped temperatures of a kind in KINDS ('detector-warm-track': a detector's 2D,
+    warm-started chains, around the track) at ``levels`` (each must be one the calibration was fitted at)."""
+    if kind not in KINDS:
+        raise InputError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
+    table = _calibration()
+    fitted = [round(q, 6) for q in table["levels"]]
+    missing = [q for q in _check_levels(levels) if round(q, 6) not in fitted]
+    if missing:
+        raise InputError(f"no shipped temperature at levels {missing}; fitted at {table['levels']}")
+    rows = np.asarray(table["temperature"][kind], dtype=np.float64)
+    return rows[[fitted.index(round(q, 6)) for q in _check_levels(levels)]]
+
+
+def joint_intervals(hypotheses: np.ndarray, center: np.ndarray | None = None, levels=LEVELS,
+                    chains: str = "independent", joints: str = "mocap", temperature=None) -> JointIntervals:
+    """Calibrated per-joint intervals of (..., S, J, 3) mm hypotheses around ``center`` (..., J, 3)
+    (None: the hypotheses' mean; else e.g. the track).
+
+    chains: 'independent' (each frame drawn from T = 1) or 'warm' (warm-started chains, as `gfpose
+    lift` draws videos) and joints, the 2D the hypotheses were lifted from: 'mocap' (exact, as in
+    the synthetic test sets) or 'detector' (a 2D detector's, noisy, as `gfpose lift` of a video):
+    which shipped temperatures apply. temperature: None takes the shipped ones (kind
+    ``f"{joints}-{chains}-{'mean' if center is None else 'track'}"``); 1.0 gives the raw quantiles;
+    a scalar, (L,) or (L, J) array is used as given."""
+    levels = _check_levels(levels)
+    for name, value, allowed in (("chains", chains, CHAINS), ("joints", joints, JOINTS)):
+        if value not in allowed:
+            raise InputError(f"unknown {name} {value!r}; expected one of {', '.join(allowed)}")
+    h = np.asarray(hypotheses, dtype=np.float64)
+    c = hypothesis_mean(h) if center is None else np.asarray(center, dtype=np.float64)
+    if temperature is None:
+        temperature = calibrated_temperature(f"{joints}-{chains}-{'mean' if center is None else 'track'}", levels)
+    t = np.asarray(temperature, dtype=np.float64)
+    t = t[:, None] if t.ndim == 1 else t  # (L,) -> one per level for every joint
+    radius = raw_radius(h, c, levels) * np.swapaxes(np.broadcast_to(t, (len(levels), h.shape[-2])), 0, 1)
+    return JointIntervals(c, radius, levels, spread(h))
+
+
+def inside(truth: np.ndarray, center: np.ndarray, radius: np.ndarray) -> np.ndarray:
+    """(..., J, L) 1.0 where the true joint (..., J, 3) lies within ``radius`` of ``center``, else
+    0.0; NaN where the truth or the centre is missing."""
+    error = np.linalg.norm(np.asarray(truth, dtype=np.float64) - center, axis=-1)[..., None]
+    hit = (error <= radius).astype(np.float64)
+    return np.where(np.isfinite(error) & np.isfinite(radius), hit, np.nan)
+
+
+def coverage(truth: np.ndarray, intervals: JointIntervals) -> np.ndarray:
+    """(J, L) share of the true joints (..., J, 3) inside their intervals, over every leading axis
+    (missing joints left out; NaN for a joint never seen)."""
+    hits = inside(truth, intervals.center, intervals.radius)
+    hits = hits.reshape(-1, *hits.shape[-2:])
+    with np.errstate(invalid="ignore"):
+        return np.nanmean(hits, axis=0) if np.isfinite(hits).any() else np.full(hits.shape[1:], np.nan)
+
+
+def error_ratio(truth: np.ndarray, hypotheses: np.ndarray, center: np.ndarray | None = None,
+                levels=LEVELS) -> np.ndarray:
+    """(..., J, L): ||truth - centre|| / raw_radius; a joint is inside T r_q exactly when this <= T.
+    0 where both are 0 (the root), inf where only the radius is."""
+    c = hypothesis_mean(hypotheses) if center is None else np.asarray(center, dtype=np.float64)
+    r = raw_radius(hypotheses, c, levels)
+    e = np.linalg.norm(np.asarray(truth, dtype=np.float64) - c, axis=-1)[..., None]
+    e = np.broadcast_to(e, r.shape)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(r > 0, e / r, np.where(e > 0, np.inf, np.where(np.isfinite(e), 0.0, np.nan)))
+
+
+def fit_temperature(ratios: np.ndarray, levels=LEVELS, per_joint: bool = True) -> np.ndarray:
+    """(L, J) temperatures from (..., J, L) error ratios (:func:`error_ratio`) of a calibration set:
+    the q-quantile of the ratios per level (and per joint), so that T r_q covers a share q of its
+    true joints. per_joint=False: one temperature per level for every joint (joints whose ratios
+    are all 0, the root, pooled out). Joints without a finite ratio get 1."""
+    levels = _check_levels(levels)
+    r = np.asarray(ratios, dtype=np.float64)
+    r = r.reshape(-1, *r.shape[-2:])  # (N, J, L)
+    if r.shape[-1] != len(levels):
+        raise InputError(f"ratios: {r.shape[-1]} levels, expected {len(levels)}")
+    out = np.ones((len(levels), r.shape[1]))
+    for i, q in enumerate(levels):
+        column = r[..., i]
+        if per_joint:
+            for j in range(column.shape[1]):
+                values = column[:, j][~np.isnan(column[:, j])]
+                if len(values) and (values > 0).any():
+                    out[i, j] = np.quantile(values, q)
+        else:
+            moving = (np.nan_to_num(column) > 0).any(axis=0)
+            values = column[:, moving][~np.isnan(column[:, moving])]
+            if len(values):
+                out[i, moving] = np.quantile(values, q)
+    return out
+
+
+def write_uncertainty_csv(path, intervals: JointIntervals, joint_names=H36M_JOINTS) -> Path:
+    """One row per frame and joint of (T, J) intervals: frame, joint, joint_name, the centre x, y, z
+    mm, spread_mm and radius<q>_mm per level (e.g. radius50_mm, radius90_mm); empty cells where a
+    frame has no person. Written atomically."""
+    center, radius = np.asarray(intervals.center), np.asarray(intervals.radius)
+    if center.ndim != 3:
+        raise InputError(f"intervals: centre of shape {center.shape}, expected (T, J, 3)")
+    columns = [*CSV_COLUMNS, *(f"radius{level_name(q)}_mm" for q in intervals.levels)]
+
+    def cell(x: float) -> str:
+        return f"{x:.2f}" if np.isfinite(x) else ""
+
+    def write(tmp: str) -> None:
+        with open(tmp, "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(columns)
+            for t in range(center.shape[0]):
+                for j in range(center.shape[1]):
+                    writer.writerow([t, j, joint_names[j], *map(cell, center[t, j]), cell(intervals.spread[t, j]),
+                                     *map(cell, radius[t, j])])
+
+    return atomic_write(Path(path), write)
+
+
+def read_uncertainty_csv(path) -> JointIntervals:
+    """The intervals of a file of :func:`write_uncertainty_csv` (empty cells -> NaN)."""
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    if not rows:
+        raise InputError(f"{path}: no rows")
+    radius_columns = [k for k in rows[0] if k.startswith("radius") and k.endswith("_mm")]
+    levels = tuple(int(k[len("radius"):-len("_mm")]) / 100 for k in radius_columns)
+    frames, joints = 1 + max(int(r["frame"]) for r in rows), 1 + max(int(r["joint"]) for r in rows)
+
+    def values(keys) -> np.ndarray:
+        out = np.full((frames, joints, len(keys)), np.nan)
+        for r in rows:
+            out[int(r["frame"]), int(r["joint"])] = [float(r[k]) if r[k] else np.nan for k in keys]
+        return out
+
+    return JointIntervals(values(("x_mm", "y_mm", "z_mm")), values(radius_columns), levels,
+                          values(("spread_mm",))[..., 0])
+
+
+def level_name(q: float) -> str:
+    """0.5 -> '50', 0.9 -> '90' (a level as a percentage in a column or key name)."""
+    return f"{round(100 * q):d}"
