@@ -547,7 +547,7 @@ RENDERERS = {
     "cross-dataset": cross_dataset, "floor-poses": floor_poses, "generalisation-targets": generalisation_targets,
     "augmentation": augmentation, "bone-lengths": bone_lengths,
     "recipes": recipes, "from-scratch": from_scratch, "cooldown": cooldown, "training-speed": training_speed,
-    **{f"sequences-{task}": sequences(task) for task in ("estimate", "clean", "complete")},
+    **{f"sequences-{task}": sequences(task) for task in ("estimate", "denoise", "complete-3d")},
     "multiview-reference": multiview_reference, "footage-vs-mediapipe": footage_vs_mediapipe,
     "footage-cameras": footage_cameras, "lift-speed": lift_speed, "footage-targets": footage_targets,
     "plausibility": plausibility, "claims": paper_claims,

@@ -1,14 +1,14 @@
 """Sequence benchmark (issue 14): whole takes at a fixed frame rate, every sequence method beside
 independent per-frame sampling and the plain filter baselines; writes docs/results/sequences.json.
 
-    python benchmarks/sequences/evaluate_sequences.py [--tasks estimate,clean,complete] [--max-frames 150]
+    python benchmarks/sequences/evaluate_sequences.py [--tasks estimate,denoise,complete-3d] [--max-frames 150]
         [--every-take 1] [--threads 1] [--out docs/results/sequences.json] [--render-only]
 
 Data: benchmarks/data/sequences.npz (benchmarks/sequences/make_sequences.py): 34 Bandai test takes at
 30 fps and the 6 CMU test takes at 24 fps, each seen by its own fixed virtual camera with exact 2D
-(estimate), or damaged (clean: N(0, 20 mm) jitter and 10-frame gaps of one limb every 30 frames;
-complete: one limb hidden 30 of every 60 frames, the rest exact). The shipped models in float32
-(estimate: the one PosePrior serves estimation with; clean, complete: the unified one) with the
+(estimate), or damaged (denoise: N(0, 20 mm) jitter and 10-frame gaps of one limb every 30 frames;
+complete-3d: one limb hidden 30 of every 60 frames, the rest exact). The shipped models in float32
+(estimate: the one PosePrior serves estimation with; denoise, complete-3d: the unified one) with the
 default sampler (DPM-Solver++(3M), 20 steps). Metrics: gfpose.sequences.metrics, frame-weighted
 means per source; frames/s of each row on this machine.
 """
@@ -40,10 +40,10 @@ METHODS = {  # per task; 'path' draws 20 hypotheses per frame, affordable here f
                  f"path (Viterbi over {PATH.hypotheses} hypotheses, smoothed)": PATH,
                  f"path over {PATH.hypotheses} hypotheses warm-started in chains of "
                  f"{PROPAGATED.propagation.chain_frames} frames": PROPAGATED},
-    "clean": {"independent (reverse SDE from t0 per frame)": SequenceMethod("independent"),
-              "guided": DEFAULT_METHODS["clean"], "correlated (ODE from t0 per frame)": CORRELATED},
-    "complete": {"independent (per frame from the interpolated start, App. G)": SequenceMethod("independent"),
-                 "guided, stopped at 60 mm": GUIDED, "guided, sampled to the end": DEFAULT_METHODS["complete"]},
+    "denoise": {"independent (reverse SDE from t0 per frame)": SequenceMethod("independent"),
+              "guided": DEFAULT_METHODS["denoise"], "correlated (ODE from t0 per frame)": CORRELATED},
+    "complete-3d": {"independent (per frame from the interpolated start, App. G)": SequenceMethod("independent"),
+                 "guided, stopped at 60 mm": GUIDED, "guided, sampled to the end": DEFAULT_METHODS["complete-3d"]},
 }
 
 

@@ -349,7 +349,7 @@ def _add_sequence_args(parser, task: str) -> None:
                         help=f"the take's frame rate (default: a BVH's, else {DEFAULT_FPS:g})")
     if task == "estimate":
         return _add_camera_args(parser, default_chain=str(CHAIN_FRAMES))
-    default = DEFAULT_METHODS["clean" if task == "denoise" else task].name
+    default = DEFAULT_METHODS["complete-3d" if task == "complete" else task].name
     parser.add_argument("--sequence-method", default=None, choices=METHODS,
                         help=f"(default {default}) guided: frames sampled jointly with temporal guidance; correlated: "
                         "shared starting noise + ODE; path: smoothed Viterbi path through per-frame hypotheses; "

@@ -35,7 +35,7 @@ def denoise_bvh(prior, in_path, out_path, rig: str = "bandai", noise_mm: float =
     fps = bvh_fps(in_path)
     root = world[:, :1]
     body = denoise_sequence(prior, (world - root) @ WORLD_TO_LEVEL_CAMERA.T, noise_mm, fps, method, seed, **settings)
-    trajectory = sequence_method("clean", method, **settings).prior(fps).smooth_track(root, noise_mm)
+    trajectory = sequence_method("denoise", method, **settings).prior(fps).smooth_track(root, noise_mm)
     clean = body @ WORLD_TO_LEVEL_CAMERA + trajectory
     export_bvh(clean, out_path, fps, frame="world")
     return clean

@@ -1,8 +1,8 @@
 """Evaluation of the sequence methods on whole takes (benchmarks/data/sequences.npz):
 
     estimate  each take seen by its own fixed virtual camera, exact 2D (gfpose.sequences.takes)
-    clean     the true track with N(0, noise) jitter and gaps of one limb (gfpose.sequences.damage)
-    complete  the true track with one limb hidden for long stretches, the rest exact
+    denoise   the true track with N(0, noise) jitter and gaps of one limb (gfpose.sequences.damage)
+    complete-3d  the true track with one limb hidden for long stretches, the rest exact
 
 Each row is a method (gfpose.sequences.methods) or a plain baseline: independent per-frame
 estimates smoothed by Savitzky-Golay, or the damaged take linearly interpolated (and smoothed).
@@ -30,7 +30,7 @@ from gfpose.sequences.paths import root_translation
 from gfpose.sequences.takes import TakeView
 
 SAVGOL_SECONDS = 0.5  # baseline window: 15 frames at 30 fps (latency 0.25 s), 13 at 24 fps
-TASKS = ("estimate", "clean", "complete")
+TASKS = ("estimate", "denoise", "complete-3d")  # gfpose.evaluate's names
 CLEAN_DAMAGE = MocapDamage(noise_mm=20.0, gap_frames=10, gap_every=30)
 COMPLETE_DAMAGE = MocapDamage(noise_mm=0.0, gap_frames=30, gap_every=60)
 
@@ -61,17 +61,17 @@ def estimate_rows(sampler, methods: dict[str, SequenceMethod], seed: int = 0) ->
 
 
 def damaged_rows(sampler, task: str, methods: dict[str, SequenceMethod], seed: int = 0) -> list[Row]:
-    """Rows of the clean or complete task: run(damaged track) -> track."""
+    """Rows of the denoise or complete-3d task: run(damaged track) -> track."""
     noise_mm = CLEAN_DAMAGE.noise_mm
 
     def method_row(method):
-        if task == "clean":
+        if task == "denoise":
             return lambda damaged, fps: clean_track(sampler, torch.from_numpy(damaged), noise_mm, fps, method,
                                                     seed).numpy()
         return lambda damaged, fps: complete_track(sampler, torch.from_numpy(damaged), fps, method, seed).numpy()
 
     rows = [Row("input, gaps linearly interpolated", lambda damaged, fps: interpolate_gaps(damaged))]
-    if task == "clean":
+    if task == "denoise":
         rows.append(Row(f"linear interpolation + Savitzky-Golay ({SAVGOL_SECONDS:g} s, order 2)",
                         lambda damaged, fps: savgol_track(interpolate_gaps(damaged), savgol_window(fps))))
     return rows + [Row(name, method_row(method)) for name, method in methods.items()]
@@ -85,7 +85,7 @@ def _inputs_2d(view: TakeView):
 def evaluate_rows(rows: list[Row], views: list[TakeView], task: str, seed: int = 0,
                   progress: Callable[[str], None] | None = None) -> dict:
     """{row: {source: {metric: frame-weighted mean}, 'frames/s': ...}} over the views' takes."""
-    damage = {"clean": CLEAN_DAMAGE, "complete": COMPLETE_DAMAGE}.get(task)
+    damage = {"denoise": CLEAN_DAMAGE, "complete-3d": COMPLETE_DAMAGE}.get(task)
     results = {}
     for row in rows:
         per_source, frames, seconds = {}, 0, 0.0

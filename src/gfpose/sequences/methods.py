@@ -87,8 +87,8 @@ class SequenceMethod:
 
 
 # The best method and settings per task (docs/results/sequences.json).
-DEFAULT_METHODS = {"estimate": SequenceMethod("path"), "complete": SequenceMethod("guided", stop_noise_mm=None),
-                   "clean": SequenceMethod("guided")}
+DEFAULT_METHODS = {"estimate": SequenceMethod("path"), "complete-3d": SequenceMethod("guided", stop_noise_mm=None),
+                   "denoise": SequenceMethod("guided")}
 
 
 def _draw(sampler, request, method: SequenceMethod, fps: float, seed: int, observed=None,
@@ -160,7 +160,7 @@ def placed_path_through(hypotheses_mm: torch.Tensor, keypoints_px: torch.Tensor,
 
 
 def complete_track(sampler, partial_mm: torch.Tensor, fps: float,
-                   method: SequenceMethod = DEFAULT_METHODS["complete"], seed: int = 0) -> torch.Tensor:
+                   method: SequenceMethod = DEFAULT_METHODS["complete-3d"], seed: int = 0) -> torch.Tensor:
     """3D track (T, J, 3) mm with NaN joints -> full track, observed joints kept (imputation, App. G).
     Starts from the gaps linearly interpolated when every joint is seen in some frame, else from the prior."""
     request = complete_3d_request(partial_mm, method.tracks())
@@ -172,7 +172,7 @@ def complete_track(sampler, partial_mm: torch.Tensor, fps: float,
 
 
 def clean_track(sampler, noisy_mm: torch.Tensor, noise_mm: float, fps: float,
-                method: SequenceMethod = DEFAULT_METHODS["clean"], seed: int = 0) -> torch.Tensor:
+                method: SequenceMethod = DEFAULT_METHODS["denoise"], seed: int = 0) -> torch.Tensor:
     """Noisy 3D track (T, J, 3) mm, NaN in gaps -> a clean full root-relative track: the gaps filled
     by linear interpolation, root-centred, then denoised from the time whose noise matches noise_mm
     (Table 7); guided and path also keep the track near the observed joints (data noise noise_mm)."""
