@@ -361,10 +361,8 @@ def load_views(src: Path, cameras, reference) -> list[dict]:
     views = []
     for v, camera in enumerate(cameras):
         size = open_media(src / f"{camera.name}.mp4").image_size
-        if tuple(size) != tuple(camera.image_size):
-            raise ValueError(f"{camera.name}: video {size} px, calibrated {camera.image_size} px")
         raw = reference["keypoints_2d"][v].astype(np.float64)
-        keypoints, focal = camera.ideal_pinhole(raw)  # the 2D `gfpose lift --calibration` lifts
+        keypoints, focal = camera.ideal_pinhole(raw, size)  # the 2D `gfpose lift --calibration` lifts
         views.append({"keypoints": keypoints, "confidence": reference["confidence"][v], "image_size": list(size),
                       "focal_px": focal, "undistortion_shift_px": mean_norm(keypoints - raw),
                       **camera_attitude(camera, reference["points_3d"][:, 0].astype(np.float64))})

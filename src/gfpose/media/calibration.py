@@ -68,14 +68,16 @@ class Camera:
         """The focal length of its ideal pinhole: the mean of fx and fy (px)."""
         return float(np.mean(np.diag(self.K)[:2]))
 
-    def ideal_pinhole(self, pixels: np.ndarray) -> tuple[np.ndarray, float]:
+    def ideal_pinhole(self, pixels: np.ndarray, image_size=None) -> tuple[np.ndarray, float]:
         """Detected pixels (..., 2) (NaN = missing) -> (the same rays on an undistorted pinhole whose
-        principal point is the image centre, its focal length: the mean of fx and fy)."""
+        principal point is the centre of the (w, h) image they are in (default: the calibrated
+        frame's), its focal length: the mean of fx and fy)."""
         focal = self.focal_px
         pixels = np.asarray(pixels, dtype=np.float64)
+        size = np.asarray(self.image_size if image_size is None else image_size, dtype=np.float64)
         seen = np.isfinite(pixels).all(axis=-1)
         out = np.full(pixels.shape, np.nan)
-        out[seen] = np.asarray(self.image_size, dtype=np.float64) / 2 + focal * self.normalise(pixels[seen])
+        out[seen] = size / 2 + focal * self.normalise(pixels[seen])
         return out, focal
 
     def normalise(self, pixels: np.ndarray) -> np.ndarray:

@@ -174,7 +174,8 @@ def calibrated_camera(calibration, camera: str | None, image_size: np.ndarray):
         raise InputError(f"{calibration}: holds {len(cameras)} cameras {[c.name for c in cameras]}; "
                          "say which with camera (--camera NAME or its 1-based position)")
     chosen = cameras[0] if camera is None else find_camera(cameras, str(camera), str(calibration))
-    if not np.allclose(image_size, chosen.image_size):
+    # A video may crop a few pixels off the calibrated frame (Pose2Sim's demo: 1080 of 1088 px wide).
+    if not np.allclose(image_size, chosen.image_size, rtol=0.02):
         raise InputError(f"{calibration}: camera {chosen.name!r} was calibrated on {chosen.image_size[0]} x "
                          f"{chosen.image_size[1]} px images, but the keypoints are of {image_size[0, 0]:g} x "
                          f"{image_size[0, 1]:g} px ones")
@@ -183,7 +184,7 @@ def calibrated_camera(calibration, camera: str | None, image_size: np.ndarray):
 
 def ideal_keypoints(person: Keypoints2D, camera) -> tuple[Keypoints2D, float]:
     """A person's detected 2D as the calibrated camera's ideal pinhole sees it, and its focal length."""
-    keypoints, focal = camera.ideal_pinhole(person.keypoints)
+    keypoints, focal = camera.ideal_pinhole(person.keypoints, person.image_size[0])
     return Keypoints2D(keypoints.astype(np.float32), person.confidence, person.image_size, person.joints), focal
 
 

@@ -47,25 +47,17 @@ DEFAULT_FPS = 30.0  # the frame rate of a take that does not say
 CHAIN_FRAMES = Propagation().chain_frames  # the default for a video or keypoint track
 
 
-@dataclass
-class TakeLift:
-    """A lifted take: hypotheses (T, S, 17, 3) mm, the track (T, 17, 3) mm (both root-relative,
-    camera frame, NaN for frames without a person), the track's root path (T, 3) mm in the camera
-    frame, its feet's contacts (T, 2) bool (right, left), spread_mm (T, 17), the frames without a
-    person, and the focal length (T,) px the keypoints were read with."""
+@dataclass(frozen=True)
+class TakeLift(PlacedTrack):
+    """A lifted take: the placed track (PlacedTrack: the root-relative track (T, 17, 3) mm, its
+    camera-frame root path (T, 3) mm and its feet's contacts (T, 2) bool, right and left), the
+    hypotheses (T, S, 17, 3) mm, spread_mm (T, 17), the frames without a person (NaN in the
+    arrays) and the focal length (T,) px the keypoints were read with."""
 
     hypotheses: np.ndarray
-    track: np.ndarray
-    root: np.ndarray
-    contacts: np.ndarray
     spread_mm: np.ndarray
     missing_frames: np.ndarray
     focal_px: np.ndarray
-
-    @property
-    def points(self) -> np.ndarray:
-        """(T, 17, 3) mm the placed track, camera frame (the track plus its root)."""
-        return self.track + self.root[:, None]
 
 
 def hypothesis_spread(hypotheses: np.ndarray) -> np.ndarray:
@@ -124,5 +116,5 @@ def lift_take(sampler, keypoints: Keypoints2D, fps: float = DEFAULT_FPS, num_hyp
     placed = select_track(hyps, keypoints, fps, focal_px)
     focal = training_focal(keypoints.image_size) if focal_px is None else np.full(len(hyps), focal_px)
     missing = np.flatnonzero(np.isnan(placed.track).all(axis=(1, 2)))
-    return TakeLift(hyps, placed.track, placed.root, placed.contacts, hypothesis_spread(hyps), missing,
+    return TakeLift(placed.track, placed.root, placed.contacts, hyps, hypothesis_spread(hyps), missing,
                     focal.astype(np.float32))
