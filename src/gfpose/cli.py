@@ -288,14 +288,13 @@ def cmd_build_bandai(args):
     build_bandai(args.src, args.output)
 
 
-def cmd_build_hdm05(args):
-    from gfpose.data.hdm05 import build_hdm05
-    print(json.dumps(build_hdm05(args.src, args.output)))
-
-
-def cmd_build_cmu_bvh(args):
-    from gfpose.data.cmu_bvh import build_cmu_bvh
-    print(json.dumps(build_cmu_bvh(args.src, args.output)))
+def cmd_build_mocap_set(args):
+    """build-hdm05 / build-cmu-bvh: a public mocap subset -> a pose npz, summary printed."""
+    if args.data_command == "build-hdm05":
+        from gfpose.data.hdm05 import build_hdm05 as build
+    else:
+        from gfpose.data.cmu_bvh import build_cmu_bvh as build
+    print(json.dumps(build(args.src, args.output)))
 
 
 def cmd_build_bvh(args):
@@ -511,14 +510,15 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("src", help="folder holding Bandai-Namco-Research-Motiondataset-1/-2")
     q.add_argument("-o", "--output", default=None)
     q.set_defaults(func=cmd_build_bandai)
-    q = data_sub.add_parser("build-hdm05", help="convert the HDM05 ASF/AMC subset to a pose npz (split by actor)")
-    q.add_argument("src", help="folder holding the unpacked subset (src/{train,test}/<class>/HDM_*.amc, HDM_*.asf)")
-    q.add_argument("-o", "--output", required=True)
-    q.set_defaults(func=cmd_build_hdm05)
-    q = data_sub.add_parser("build-cmu-bvh", help="convert the CMU Daz-friendly BVH subsets to a pose npz")
-    q.add_argument("src", help="folder holding przestr/data/<subject>/ and papagina/train_data_bvh/<dance>/")
-    q.add_argument("-o", "--output", required=True)
-    q.set_defaults(func=cmd_build_cmu_bvh)
+    for name, help_text, src_help in (
+            ("build-hdm05", "convert the HDM05 ASF/AMC subset to a pose npz (split by actor)",
+             "folder holding the unpacked subset (src/{train,test}/<class>/HDM_*.amc, HDM_*.asf)"),
+            ("build-cmu-bvh", "convert the CMU Daz-friendly BVH subsets to a pose npz",
+             "folder holding przestr/data/<subject>/ and papagina/train_data_bvh/<dance>/")):
+        q = data_sub.add_parser(name, help=help_text)
+        q.add_argument("src", help=src_help)
+        q.add_argument("-o", "--output", required=True)
+        q.set_defaults(func=cmd_build_mocap_set)
     q = data_sub.add_parser("build-bvh", help="convert a folder of BVH takes to a pose npz for `gfpose train --data`")
     q.add_argument("src", help="folder of .bvh files (searched recursively; a file's folder is its action)")
     q.add_argument("--rig", required=True, choices=tuple(RIGS),

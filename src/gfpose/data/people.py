@@ -27,8 +27,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-MAX_COST = 0.5        # gate: mean joint distance / person size above which no assignment is made (0.5:
-                      # 1.0 let a track jump to the other person in the two-person clip, docs/results/people_footage.json)
+# Gate: the mean joint distance / person size above which no assignment is made (at 1.0 a track jumped to
+# the other person in the two-person clip; docs/results/people_footage.json).
+MAX_COST = 0.5
 MAX_GAP = 30          # frames an identity not found keeps its place (1 s at 30 fps)
 MIN_FRAMES = 3        # identities found in fewer frames are dropped
 MIN_JOINTS = 3        # a detection with fewer found joints is ignored; a pair must share this many
