@@ -29,6 +29,10 @@ labels gfpose's input has), scored the same way: P-MPJPE, root-aligned MPJPE aft
 per camera by the same bone rule, and the acceleration error; with mediapipe's landmark smoothing
 on; and with its labels as output.
 
+Both together (issue 28, item 6): the same lift with every frame started from mediapipe's 3D (as
+labelled) perturbed to DETECTOR_START_NOISE_MM of noise (gfpose.sequences.lift.estimate_take,
+``start_3d_mm``), scored as gfpose's own (``from_detector_3d`` in the JSON).
+
 Writes docs/results/monocular_footage.json and docs/images/footage_monocular.png (one frame per
 camera: the video with its 2D above, the lifted track over the reference in black below).
 ``--cache`` keeps the hypotheses in an npz and reuses them on the next run.
@@ -68,6 +72,7 @@ from gfpose.media.video import open_media
 from gfpose.metrics import min_mpjpe, mpjpe, p_mpjpe
 from gfpose.prior import ESTIMATION_FILE, asset_path, pretrained_path
 from gfpose.sequences.lift import CHAIN_FRAMES, estimate_take, select_track
+from gfpose.sequences.propagate import DETECTOR_START_NOISE_MM
 from gfpose.skeleton import BONES, NUM_JOINTS
 from gfpose.viz import GT_COLOR, plot_pose_2d, plot_pose_3d, set_equal_3d
 
@@ -116,26 +121,28 @@ def model_description(sampler) -> dict:
     return {"joints": config.model.joints, "mask_strategy": config.train.mask_strategy}
 
 
-def lift_camera(prior, keypoints: np.ndarray, confidence: np.ndarray, image_size, focal: float,
-                chain_frames: int) -> np.ndarray:
+def lift_camera(prior, view: dict, chain_frames: int, start_3d: np.ndarray | None = None) -> np.ndarray:
     """(T, S, 17, 3) mm hypotheses of one view's ideal-pinhole 2D at its focal length (BlazePose's
-    keypoints: the detector model draws them where one is shipped, as `gfpose lift` does)."""
-    sizes = np.tile(np.asarray(image_size, dtype=np.float32), (len(keypoints), 1))
-    detected = Keypoints2D(keypoints.astype(np.float32), confidence, sizes, joints="detector")
+    keypoints: the detector model draws them where one is shipped, as `gfpose lift` does), each
+    frame started from ``start_3d`` (T, 17, 3) mm where given."""
+    keypoints = view["keypoints"]
+    sizes = np.tile(np.asarray(view["image_size"], dtype=np.float32), (len(keypoints), 1))
+    detected = Keypoints2D(keypoints.astype(np.float32), view["confidence"], sizes, joints="detector")
     return estimate_take(prior.sampler_for("estimate", detected.joints), detected, HYPOTHESES, seed=SEED,
-                         focal_px=focal, chain_frames=chain_frames)
+                         focal_px=view["focal_px"], chain_frames=chain_frames, start_3d_mm=start_3d)
 
 
-def lift_all(prior, cameras, views: list[dict], cache: Path | None, chain_frames: int) -> tuple[np.ndarray, float]:
-    """(V, T, S, 17, 3) hypotheses of every view and the lifting's frames/s (both from ``cache`` when it exists)."""
+def lift_all(prior, cameras, views: list[dict], cache: Path | None, chain_frames: int,
+             starts: list | None = None) -> tuple[np.ndarray, float]:
+    """(V, T, S, 17, 3) hypotheses of every view (each started from its ``starts`` where given) and the
+    lifting's frames/s (both from ``cache`` when it exists)."""
     if cache is not None and cache.exists():
         print(f"hypotheses from {cache}", flush=True)
         cached = np.load(cache)
         return cached["hypotheses"], float(cached["frames_per_s"])
     start, hypotheses = time.perf_counter(), []
-    for camera, view in zip(cameras, views):
-        hypotheses.append(lift_camera(prior, view["keypoints"], view["confidence"], view["image_size"],
-                                      view["focal_px"], chain_frames))
+    for camera, view, start_3d in zip(cameras, views, starts or [None] * len(views)):
+        hypotheses.append(lift_camera(prior, view, chain_frames, start_3d))
         print(f"{camera.name}: lifted {len(view['keypoints'])} frames x {HYPOTHESES}", flush=True)
     hypotheses = np.stack(hypotheses)
     frames_per_s = hypotheses.shape[0] * hypotheses.shape[1] / (time.perf_counter() - start)
@@ -202,6 +209,16 @@ def scaled_track(hyps: np.ndarray, view: dict, scale: float) -> np.ndarray:
     return root_center(track.astype(np.float64)) * scale
 
 
+def score_views(hypotheses: np.ndarray, views: list[dict], references: list, names: list) -> tuple[dict, list]:
+    """Every camera's errors (camera_errors) of its (T, S, 17, 3) hypotheses, and its scaled track."""
+    hypotheses = hypotheses.astype(np.float64)
+    scales = [bone_size(ref) / bone_size(h) for h, ref in zip(hypotheses, references)]
+    tracks = [scaled_track(h, view, scale) for h, view, scale in zip(hypotheses, views, scales)]
+    errors = {name: camera_errors(h, ref, view["keypoints"], scale, track)
+              for name, h, ref, view, scale, track in zip(names, hypotheses, references, views, scales, tracks)}
+    return errors, tracks
+
+
 def camera_errors(hyps: np.ndarray, reference: np.ndarray, keypoints: np.ndarray, scale: float,
                   track: np.ndarray) -> dict:
     """The global scale, the 2D fit (px) of the first hypothesis and of the reference to the lifted
@@ -244,20 +261,27 @@ def peer_errors(poses: np.ndarray, reference: np.ndarray) -> dict:
     return errors
 
 
+def peer_poses(peer: dict, person: int, reference: dict, view: int) -> tuple[dict, int]:
+    """mediapipe's 3D (T, 17, 3) of one camera on the reference's frames, per PEER_LABELS variant: as
+    labelled (the reference's left/right corrections), smoothed (landmark smoothing on, as labelled)
+    and as output; and the limb pairs relabelled."""
+    index, who = reference["frames"] + reference["frame_offsets"][view], person_order(reference)[person, view]
+    plain, smoothed = peer["world"][who, view, index], peer["world_smoothed"][who, view, index]
+    detected, labelled = peer["keypoints_2d"][who, view, index], reference["keypoints_2d"][view]
+    (plain_labelled, relabelled), (smoothed_labelled, _) = (
+        as_labelled(poses, detected, labelled) for poses in (plain, smoothed))
+    return dict(zip(PEER_LABELS, (plain_labelled, smoothed_labelled, plain))), relabelled
+
+
 def peer_all(peer: dict, person: int, reference: dict, references: list, names: list) -> dict:
-    """mediapipe's 3D of each camera on the reference's frames against it: as labelled (the reference's
-    left/right corrections), smoothed (landmark smoothing on, as labelled) and as output; each with
-    every camera's errors (peer_errors) and their average, and the limb pairs relabelled per camera."""
-    variants = {"mediapipe_3d": {}, "mediapipe_3d_smoothed": {}, "mediapipe_3d_as_output": {}}
+    """peer_poses of each camera against the reference: every variant's errors per camera
+    (peer_errors) and their average, and the limb pairs relabelled per camera."""
+    variants = {variant: {} for variant in PEER_LABELS}
     relabelled = {}
     for v, (name, ref) in enumerate(zip(names, references)):
-        index, who = reference["frames"] + reference["frame_offsets"][v], person_order(reference)[person, v]
-        plain, smoothed = peer["world"][who, v, index], peer["world_smoothed"][who, v, index]
-        detected, labelled = peer["keypoints_2d"][who, v, index], reference["keypoints_2d"][v]
-        (plain_labelled, relabelled[name]), (smoothed_labelled, _) = (
-            as_labelled(poses, detected, labelled) for poses in (plain, smoothed))
-        for variant, poses in zip(variants, (plain_labelled, smoothed_labelled, plain)):
-            variants[variant][name] = peer_errors(poses, ref)
+        poses, relabelled[name] = peer_poses(peer, person, reference, v)
+        for variant in variants:
+            variants[variant][name] = peer_errors(poses[variant], ref)
     return {"relabelled_limb_pairs": relabelled,
             **{variant: {**rows, "average": average(rows)} for variant, rows in variants.items()}}
 
@@ -290,14 +314,19 @@ def markdown_table(per_camera: dict, joint_set: str) -> str:
     return "\n".join(lines)
 
 
-def comparison_table(errors: dict, peer: dict, joint_set: str) -> str:
-    """Per camera and on average: gfpose (S = 1, track) beside mediapipe's 3D (PEER_LABELS)."""
+def comparison_table(report: dict, joint_set: str) -> str:
+    """Per camera and on average: gfpose (S = 1, track; alone and started from mediapipe's 3D) beside
+    mediapipe's 3D (PEER_LABELS)."""
     lines = ["| camera | method | scale | P-MPJPE | MPJPE scaled | accel. | accel. error |", "|" + "---|" * 7]
-    for camera, row in errors.items():
-        ours = row[joint_set]
-        rows = [("gfpose S=1", row["scale"], ours["p_mpjpe_s1"], ours["mpjpe_scaled_s1"], None, None),
-                ("gfpose track", row["scale"], ours["p_mpjpe_track"], ours["mpjpe_scaled_track"],
-                 ours["track_acceleration"], ours["acceleration_error"])]
+    peer = report["peer"]
+    for camera in report["errors"]:
+        rows = []
+        for label, row in (("gfpose", report["errors"][camera]),
+                           ("gfpose from mediapipe 3D", report["from_detector_3d"]["errors"][camera])):
+            ours = row[joint_set]
+            rows += [(f"{label} S=1", row["scale"], ours["p_mpjpe_s1"], ours["mpjpe_scaled_s1"], None, None),
+                     (f"{label} track", row["scale"], ours["p_mpjpe_track"], ours["mpjpe_scaled_track"],
+                      ours["track_acceleration"], ours["acceleration_error"])]
         rows += [(label, peer[variant][camera]["scale"],
                   *(peer[variant][camera][joint_set][k] for k in ("p_mpjpe", "mpjpe_scaled", "acceleration",
                                                                   "acceleration_error")))
@@ -383,8 +412,9 @@ def person_view(reference: dict, person: int) -> dict:
 
 
 def make_report(args, prior, views: dict, errors: dict, peer: dict, frames_per_s: float, figure, shown: int,
-                frames: int) -> dict:
-    """The JSON: settings, definitions, each camera's view, every camera's errors and their average, the peer's."""
+                frames: int, from_detector_3d: dict) -> dict:
+    """The JSON: settings, definitions, each camera's view, every camera's errors and their average, those
+    of the lift started from mediapipe's 3D, the peer's."""
     suffix = clip_suffix(args.src)
     return rounded({
         "command": COMMAND,
@@ -414,6 +444,15 @@ def make_report(args, prior, views: dict, errors: dict, peer: dict, frames_per_s
         "lift_frames_per_s": frames_per_s,
         "hardware": hardware.describe(),
         "errors": {**errors, "average": average(errors)},
+        "from_detector_3d": {
+            "what": "the same lift with every frame started from mediapipe's 3D (the peer's mediapipe_3d "
+                    f"variant) perturbed to {DETECTOR_START_NOISE_MM:g} mm noise and drawn back under the 2D "
+                    "(gfpose.sequences.lift.estimate_take, start_3d_mm); "
+                    "scored as errors",
+            "start_noise_mm": DETECTOR_START_NOISE_MM,
+            "lift_frames_per_s": from_detector_3d["lift_frames_per_s"],
+            "errors": {**from_detector_3d["errors"], "average": average(from_detector_3d["errors"])},
+        },
         "peer": {
             "what": "mediapipe 0.10.21 BlazePose's own 3D (pose_world_landmarks, model_complexity=1, video mode) "
                     "of the same video frames, mapped to H36M-17 as its 2D is, in camera-like axes "
@@ -472,14 +511,14 @@ def main() -> None:
         reference = person_view(full, person)
         views = load_views(args.src, cameras, reference)
         cache = None if args.cache is None else args.cache.with_name(args.cache.stem + tag + args.cache.suffix)
-        hypotheses, frames_per_s = lift_all(prior, cameras, views, cache, args.chain_frames)
-        hypotheses = hypotheses.astype(np.float64)
-
         references = [reference_in_camera(reference["points_3d"].astype(np.float64), c) for c in cameras]
-        scales = [bone_size(ref) / bone_size(h) for h, ref in zip(hypotheses, references)]
-        tracks = [scaled_track(h, view, scale) for h, view, scale in zip(hypotheses, views, scales)]
-        errors = {name: camera_errors(h, ref, view["keypoints"], scale, track)
-                  for name, h, ref, view, scale, track in zip(names, hypotheses, references, views, scales, tracks)}
+        hypotheses, frames_per_s = lift_all(prior, cameras, views, cache, args.chain_frames)
+        errors, tracks = score_views(hypotheses, views, references, names)
+        starts = [peer_poses(peer, person, reference, v)[0]["mediapipe_3d"] for v in range(len(cameras))]
+        cache = None if cache is None else cache.with_name(cache.stem + "_from_detector_3d" + cache.suffix)
+        started, started_per_s = lift_all(prior, cameras, views, cache, args.chain_frames, starts)
+        from_detector_3d = {"errors": score_views(started, views, references, names)[0],
+                            "lift_frames_per_s": started_per_s}
         peer_rows = peer_all(peer, person, reference, references, names)
         shown = len(reference["frames"]) // 2
         figure = None if args.figure is None else args.figure.with_name(args.figure.stem + tag + args.figure.suffix)
@@ -487,12 +526,13 @@ def main() -> None:
             save_figure(figure, args.src, names, reference["frame_offsets"], shown, reference["keypoints_2d"],
                         tracks, references)
         reports[f"person{person}"] = report = make_report(args, prior, dict(zip(names, views)), errors, peer_rows,
-                                                          frames_per_s, figure, shown, len(reference["frames"]))
+                                                          frames_per_s, figure, shown, len(reference["frames"]),
+                                                          from_detector_3d)
         for joint_set in JOINT_SETS:
             print(f"\n{'' if people == 1 else f'person {person}, '}{joint_set} (mm; accelerations mm/frame^2)\n"
                   + markdown_table(report["errors"], joint_set)
                   + f"\n\ngfpose beside mediapipe's 3D, {joint_set}\n"
-                  + comparison_table(report["errors"], report["peer"], joint_set))
+                  + comparison_table(report, joint_set))
     report = reports["person0"] if people == 1 else {"people": reports}
     atomic_write(args.json, lambda tmp: Path(tmp).write_text(json.dumps(report, indent=2) + "\n"))
 

@@ -38,10 +38,17 @@ import torch
 from gfpose.data.cameras import to_training_camera, training_focal
 from gfpose.data.keypoints import Keypoints2D
 from gfpose.errors import InputError
+from gfpose.geometry import root_center
 from gfpose.sequences.contacts import PlacedTrack
 from gfpose.sequences.methods import placed_path_through
-from gfpose.sequences.propagate import Propagation, propagate_hypotheses
-from gfpose.validation import check_2d_input, check_count, check_seed, positive_scalar
+from gfpose.sequences.propagate import (
+    DETECTOR_START_NOISE_MM,
+    Propagation,
+    hypotheses_from_starts,
+    propagate_hypotheses,
+)
+from gfpose.skeleton import NUM_JOINTS
+from gfpose.validation import as_numbers, check_2d_input, check_count, check_poses_mm, check_seed, positive_scalar
 
 DEFAULT_FPS = 30.0  # the frame rate of a take that does not say
 CHAIN_FRAMES = Propagation().chain_frames  # the default for a video or keypoint track
@@ -75,20 +82,48 @@ def frames_with_person(keypoints: Keypoints2D) -> np.ndarray:
 
 
 def estimate_take(sampler, keypoints: Keypoints2D, num_hypotheses: int, seed: int = 0,
-                  focal_px: float | None = None, chain_frames: int = 1) -> np.ndarray:
+                  focal_px: float | None = None, chain_frames: int = 1, start_3d_mm: np.ndarray | None = None,
+                  start_noise_mm: float = DETECTOR_START_NOISE_MM) -> np.ndarray:
     """(T, S, 17, 3) mm hypotheses of every frame with a person, drawn by ``sampler`` (the model
-    serving estimation for ``keypoints.joints``, ``PosePrior.sampler_for``); NaN for the others."""
+    serving estimation for ``keypoints.joints``, ``PosePrior.sampler_for``); NaN for the others.
+    ``start_3d_mm`` (T, 17, 3): another estimator's root-relative 3D in the camera's axes (the detector's
+    own); a frame where it is complete starts from it (propagate.hypotheses_from_starts), the others
+    are drawn from the prior."""
     count = check_count(num_hypotheses, "num_hypotheses")
     present = frames_with_person(keypoints)
     focal = None if focal_px is None else positive_scalar(focal_px, "focal_px")
     kp = to_training_camera(keypoints.keypoints[present], keypoints.image_size[present], focal)
     conf = None if keypoints.confidence is None else keypoints.confidence[present]
-    points, sizes = check_2d_input(kp, keypoints.image_size[present], conf)
+    points, sizes = (torch.from_numpy(a) for a in check_2d_input(kp, keypoints.image_size[present], conf))
+    started = np.zeros(len(points), dtype=bool)
+    if start_3d_mm is not None:
+        starts = check_starts(start_3d_mm, len(present))[present]
+        started = np.isfinite(starts).all(axis=(1, 2))
     hyps = np.full((len(present), count, points.shape[1], 3), np.nan, dtype=np.float32)
-    hyps[present] = propagate_hypotheses(sampler, torch.from_numpy(points), torch.from_numpy(sizes), count,
-                                         Propagation(chain_frames=chain_frames), check_seed(seed),
-                                         frame_index=np.flatnonzero(present)).numpy()
+    drawn = np.empty((len(points), count, points.shape[1], 3), dtype=np.float32)
+    if started.any():
+        drawn[started] = hypotheses_from_starts(sampler, points[started], sizes[started], count,
+                                                torch.from_numpy(starts[started]), start_noise_mm,
+                                                check_seed(seed)).numpy()
+    if not started.all():
+        drawn[~started] = propagate_hypotheses(sampler, points[~started], sizes[~started], count,
+                                               Propagation(chain_frames=chain_frames), check_seed(seed),
+                                               frame_index=np.flatnonzero(present)[~started]).numpy()
+    hyps[present] = drawn
     return hyps
+
+
+def check_starts(start_3d_mm, frames: int) -> np.ndarray:
+    """A take's start poses: (T, 17, 3) mm, T = ``frames``, root-centred; NaN joints (or a whole frame,
+    where the detector gave no 3D) are allowed and leave that frame to the prior."""
+    starts = np.array(as_numbers(start_3d_mm, "start_3d_mm"), dtype=np.float32)
+    if starts.ndim != 3 or starts.shape[1:] != (NUM_JOINTS, 3) or len(starts) != frames:
+        raise InputError(f"start_3d_mm: shape {starts.shape}; expected ({frames}, {NUM_JOINTS}, 3) mm, one pose "
+                         "per frame of keypoints")
+    given = ~np.isnan(starts).all(axis=(1, 2))
+    if given.any():
+        starts[given] = check_poses_mm(starts[given], "start_3d_mm")
+    return root_center(starts)
 
 
 def select_track(hypotheses: np.ndarray, keypoints: Keypoints2D, fps: float,

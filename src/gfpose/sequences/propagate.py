@@ -14,6 +14,11 @@ costs T / chain_frames full runs plus (T - T / chain_frames) x steps evaluations
 A chain breaks at a frame whose predecessor has no person. Measured in docs/RESULTS.md: accuracy
 in Sequences (benchmarks/sequences/evaluate_sequences.py, the warm-started path row); speed
 (benchmarks/footage/lift_speed.py) and how the chain length and start noise were chosen in Real footage.
+
+Another estimator's answer can be the start instead (``hypotheses_from_starts``): each frame's one 3D
+pose, e.g. the detector's own 3D (mediapipe's world landmarks), perturbed to ``start_noise_mm`` and
+drawn back under the frame's 2D in a full sampler run from that time. The prior then corrects the
+start where the 2D and the learned poses disagree with it, and keeps what both support.
 """
 
 from dataclasses import dataclass
@@ -24,6 +29,10 @@ import torch
 from gfpose.errors import InputError
 from gfpose.seeding import derived_seed
 from gfpose.tasks import estimate_request, propagate_request
+
+# The noise a detector-3D start is perturbed to (t0 about 0.3 under the shipped models' SDE): chosen on
+# the one-person footage clip, checked on the two-person one (docs/RESULTS.md, Real footage).
+DETECTOR_START_NOISE_MM = 60.0
 
 
 @dataclass(frozen=True)
@@ -75,3 +84,15 @@ def propagate_hypotheses(sampler, keypoints_px: torch.Tensor, image_size: torch.
             request = propagate_request(keypoints_px[rows], image_size[rows], out[rows - 1], t_start)
             out[rows] = warm.run(request, derived_seed(seed, position))
     return out
+
+
+def hypotheses_from_starts(sampler, keypoints_px: torch.Tensor, image_size: torch.Tensor, hypotheses: int,
+                           starts_mm: torch.Tensor, start_noise_mm: float = DETECTOR_START_NOISE_MM,
+                           seed: int = 0) -> torch.Tensor:
+    """(T, S, J, 3) mm: every frame's S hypotheses drawn under its 2D (T, J, 2) px from its own start
+    pose (T, J, 3) mm (root-relative, camera axes), perturbed to ``start_noise_mm`` (Eq. 9; SDEdit)."""
+    if not start_noise_mm > 0:
+        raise InputError(f"start_noise_mm must be positive, got {start_noise_mm!r}")
+    starts = starts_mm[:, None].expand(-1, hypotheses, -1, -1)
+    request = propagate_request(keypoints_px, image_size, starts, sampler.start_time_for_noise(start_noise_mm))
+    return sampler.run(request, seed)
