@@ -9,6 +9,12 @@ subject's proportions, 0 when it keeps the training skeleton's. The test sets ar
 benchmarks/cross_dataset.py; "bundled as H36M" changes nothing but the bone lengths, so there the
 share isolates proportions from motion.
 
+One image cannot tell a large person far away from a small one near (the depth-size ambiguity), so
+the absolute share also measures whether the output guesses the subject's overall size. The
+proportions share ("followed_proportion") takes that out: each skeleton's lengths (true, estimated,
+training) are divided by its own summed bone length and multiplied by the training skeleton's, and
+the share is computed as above on those, for bones whose scaled lengths differ by more than 10 mm.
+
     python benchmarks/bone_lengths.py [--model shipped] [--hypotheses 4] [--out docs/results/bone_lengths.json]
 """
 
@@ -51,6 +57,17 @@ def bone_table(estimates: torch.Tensor, truth: torch.Tensor, training: torch.Ten
     return rows
 
 
+def add_proportion_shares(rows: dict) -> dict:
+    """bone_table rows with "followed_proportion": the share followed of the skeletons' proportions,
+    every length scaled to the training skeleton's summed bone length (see the module docstring)."""
+    totals = {key: sum(row[key] for row in rows.values()) for key in ("true", "estimated", "training")}
+    scaled = {name: {key: row[key] * totals["training"] / totals[key] for key in totals} for name, row in rows.items()}
+    return {name: {**row, "followed_proportion": (
+                (scaled[name]["estimated"] - row["training"]) / (scaled[name]["true"] - row["training"])
+                if abs(scaled[name]["true"] - row["training"]) > DIFFERENT_MM else None)}
+            for name, row in rows.items()}
+
+
 def run(model: str, sets: dict, hypotheses: int) -> dict:
     sampler = load_sampler(model)
     joints = sampler.config.model.joints  # the estimates' joint definition: the truth and training in it too
@@ -61,7 +78,8 @@ def run(model: str, sets: dict, hypotheses: int) -> dict:
     for label, (spec, every) in sets.items():
         inputs = eval_inputs(open_test_set(label, spec, every), joints=joints)
         hyps = sampler.run(estimate_request(inputs.keypoints, inputs.image_size, hypotheses))
-        rows = bone_table(bone_lengths(hyps), bone_lengths(torch.as_tensor(inputs.poses)), training)
+        rows = add_proportion_shares(bone_table(bone_lengths(hyps), bone_lengths(torch.as_tensor(inputs.poses)),
+                                                training))
         result["sets"][label] = {"inputs": len(inputs.poses), "bones": rows}
         print(label, json.dumps({name: round(row["error"], 1) for name, row in rows.items()}), flush=True)
     return result
@@ -70,13 +88,15 @@ def run(model: str, sets: dict, hypotheses: int) -> dict:
 def render(result: dict) -> str:
     """Markdown: per bone, each set's true / estimated length, error and share followed."""
     sets = list(result["sets"])
-    head = "| bone | training | " + " | ".join(f"{s}: true | estimated | error | followed" for s in sets) + " |"
+    head = ("| bone | training | " + " | ".join(f"{s}: true | estimated | error | followed (lengths / proportions)"
+                                               for s in sets) + " |")
     lines = [head, "|" + "---|" * (2 + 4 * len(sets))]
     for bone in H36M_JOINTS[1:]:
         cells = []
         for label in sets:
             row = result["sets"][label]["bones"][bone]
-            followed = "-" if row["followed"] is None else f"{row['followed']:.2f}"
+            followed = " / ".join("-" if row.get(key) is None else f"{row[key]:.2f}"
+                                  for key in ("followed", "followed_proportion"))
             cells.append(f"{row['true']:.0f} | {row['estimated']:.0f} | {row['error']:.1f} | {followed}")
         training = result["sets"][sets[0]]["bones"][bone]["training"]
         lines.append(f"| {bone} | {training:.0f} | " + " | ".join(cells) + " |")

@@ -278,6 +278,12 @@ BONE_RESULTS = {"bone_lengths_control_5000": "control A, step 5,000",
                 "bone_lengths_detector": "detector model"}
 
 
+def median_share(bones: dict, key: str) -> float | None:
+    """Median over bones of a share followed ("followed" or "followed_proportion"), None where no bone has one."""
+    shares = [b[key] for b in bones.values() if b[key] is not None]
+    return statistics.median(shares) if shares else None
+
+
 def bone_lengths() -> str:
     sets = ["bundled", "CMU", "bundled as H36M", "HDM05"]
     rows = []
@@ -289,12 +295,13 @@ def bone_lengths() -> str:
                 row.append("-")
                 continue
             error = statistics.mean(b["error"] for b in bones.values())
-            followed = [b["followed"] for b in bones.values() if b["followed"] is not None]
-            row.append(f"{error:.1f}" + (f" / {statistics.median(followed):.2f}" if followed else ""))
+            shares = [median_share(bones, key) for key in ("followed", "followed_proportion")]
+            row.append(" / ".join([f"{error:.1f}"] + ["-" if x is None else f"{x:.2f}" for x in shares]))
         rows.append(row)
-    head = wrap("Mean bone-length error (mm) / share of the test skeleton's difference from the training "
-                "skeleton that the estimates follow (median over bones differing by > 10 mm; 1 = the 2D's "
-                "proportions, 0 = the training skeleton's); `python benchmarks/bone_lengths.py --model MODEL`, "
+    head = wrap("Mean bone-length error (mm) / share of the test skeleton's bone-length difference from the "
+                "training skeleton that the estimates follow / the same for proportions, every skeleton scaled to "
+                "the training skeleton's summed bone length (medians over bones differing by > 10 mm; 1 = the test "
+                "skeleton's, 0 = the training skeleton's); `python benchmarks/bone_lengths.py --model MODEL`, "
                 "JSON `docs/results/bone_lengths*.json` (per bone: `--render FILE`).")
     return head + "\n\n" + table(["model"] + sets, rows)
 
@@ -501,7 +508,7 @@ def footage_targets() -> str:
     gap1 = avg(detector, "P1 min S=1") - avg(mocap, "P1 min S=1")
     gap200 = avg(detector, "P1 min S=200") - avg(mocap, "P1 min S=200")
     bones = load("bone_lengths_detector")["sets"]["bundled as H36M"]["bones"]
-    followed = statistics.median(b["followed"] for b in bones.values() if b["followed"] is not None)
+    followed, proportion = (median_share(bones, key) for key in ("followed", "followed_proportion"))
     rows = [["first clip, track: P-MPJPE <= 63 / scaled MPJPE <= 95 mm",
              f"{first['p_mpjpe_track']:.1f} / {first['mpjpe_scaled_track']:.1f}",
              f"{verdict(first['p_mpjpe_track'] <= 63)} / {verdict(first['mpjpe_scaled_track'] <= 95)}"],
@@ -513,7 +520,8 @@ def footage_targets() -> str:
                                  ("one hypothesis", "p_mpjpe_s1", "mpjpe_scaled_s1"))),
             ["bundled test takes within 2 mm of the mocap model (S = 1 / S = 200)", f"+{gap1:.1f} / +{gap200:.1f} mm",
              verdict(gap1 <= 2 and gap200 <= 2)],
-            ["share of an unseen skeleton's bone lengths followed >= 0.5", f"{followed:.2f}", verdict(followed >= 0.5)]]
+            ["share of an unseen skeleton's bone lengths followed >= 0.5", f"{followed:.2f}", verdict(followed >= 0.5)],
+            ["the same for its proportions (overall size taken out)", f"{proportion:.2f}", verdict(proportion >= 0.5)]]
     return table(["target (detector model)", "measured", ""], rows)
 
 
