@@ -583,6 +583,18 @@ def uncertainty() -> str:
     return head + "\n\n" + table(["set", "2D, chains, centre", "frames", "50%", "90%", "targets"], rows)
 
 
+def footage_skate() -> str:
+    rows = []
+    for label, r in footage_people():
+        ours, both = (x["errors"]["average"]["foot_skate_mm"] for x in (r, r["from_detector_3d"]))
+        rows.append([label, ours["reference"], ours["track"], both["track"]])
+    head = wrap("Real footage: mm of horizontal ankle slide per frame pair where the multi-view reference's foot is in "
+                "contact, average over the 4 cameras; the track placed as `gfpose lift` places it (feet held while in "
+                "contact), scaled to the subject's size; "
+                + source("monocular_footage", "monocular_footage_multiperson") + ".")
+    return head + "\n\n" + table(["clip", "reference (its own)", "gfpose track", "+ mediapipe 3D, track"], rows)
+
+
 def foot_skate() -> str:
     data, rows = load("foot_skate"), []
     for name, row in data["rows"].items():
@@ -656,7 +668,8 @@ RENDERERS = {
     "multiview-reference": multiview_reference, "footage-vs-mediapipe": footage_vs_mediapipe,
     "footage-cameras": footage_cameras, "lift-speed": lift_speed, "footage-targets": footage_targets,
     "plausibility": plausibility, "claims": paper_claims, "people-footage": people_footage,
-    "uncertainty": uncertainty, "foot-skate": foot_skate, "camera-tilt": camera_tilt, "free-model": free_model,
+    "uncertainty": uncertainty, "foot-skate": foot_skate, "footage-skate": footage_skate,
+    "camera-tilt": camera_tilt, "free-model": free_model,
 }
 
 

@@ -19,6 +19,9 @@ differently by BlazePose and the training skeleton):
   path through the hypotheses, scaled likewise), and its acceleration error against the reference:
   mean over frames and joints of the norm of the difference of second differences, mm/frame^2 at
   60 fps; and the reference's and the track's own mean acceleration for scale;
+- the foot skate of the track placed in the camera frame as `gfpose lift` places it (feet held while
+  in contact), scaled likewise: mm of horizontal ankle slide per frame pair where the reference's foot
+  is in contact (gfpose.sequences.contacts), beside the reference's own;
 - how well the first hypothesis and the reference explain the lifted 2D (orthographic fit, px), and
   each camera's pitch, roll and distance (the model was trained on upright cameras 4-6 m away).
 
@@ -71,6 +74,7 @@ from gfpose.media.calibration import Camera, read_qualisys
 from gfpose.media.video import open_media
 from gfpose.metrics import min_mpjpe, mpjpe, p_mpjpe
 from gfpose.prior import ESTIMATION_FILE, asset_path, pretrained_path
+from gfpose.sequences.contacts import FEET, TRUE_CONTACTS, WORLD_UP, detect_contacts, foot_skate
 from gfpose.sequences.lift import CHAIN_FRAMES, estimate_take, select_track
 from gfpose.sequences.propagate import DETECTOR_START_NOISE_MM
 from gfpose.skeleton import BONES, NUM_JOINTS
@@ -200,23 +204,50 @@ def joint_set_errors(hyps: np.ndarray, scaled_track: np.ndarray, reference: np.n
     }
 
 
-def scaled_track(hyps: np.ndarray, view: dict, scale: float) -> np.ndarray:
+def scaled_track(hyps: np.ndarray, view: dict, scale: float) -> tuple[np.ndarray, np.ndarray]:
     """(T, S, 17, 3) -> the root-centred (T, 17, 3) track of `gfpose lift` (gfpose.sequences.lift.select_track,
-    the coherent path through the hypotheses) times ``scale``."""
+    the coherent path through the hypotheses) and the same placed in the camera frame (its root path, feet held
+    while in contact), both times ``scale`` (about the camera centre: the placed track still fits the 2D)."""
     sizes = np.tile(np.asarray(view["image_size"], dtype=np.float32), (len(hyps), 1))
     keypoints = Keypoints2D(view["keypoints"].astype(np.float32), None, sizes, joints="detector")
-    track = select_track(hyps.astype(np.float32), keypoints, FPS, float(view["focal_px"])).track
-    return root_center(track.astype(np.float64)) * scale
+    placed = select_track(hyps.astype(np.float32), keypoints, FPS, float(view["focal_px"]))
+    return root_center(placed.track.astype(np.float64)) * scale, placed.points.astype(np.float64) * scale
 
 
-def score_views(hypotheses: np.ndarray, views: list[dict], references: list, names: list) -> tuple[dict, list]:
-    """Every camera's errors (camera_errors) of its (T, S, 17, 3) hypotheses, and its scaled track."""
+def reference_contacts(world: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The world reference (T, 17, 3) with joints missing in some frames filled by linear interpolation over
+    time, and its feet's contacts (T, 2) (TRUE_CONTACTS), none in a frame where an ankle was missing."""
+    frames, filled = np.arange(len(world)), world.copy()
+    for joint, axis in np.ndindex(world.shape[1:]):
+        known = np.isfinite(world[:, joint, axis])
+        filled[:, joint, axis] = np.interp(frames, frames[known], world[known, joint, axis])
+    contacts = detect_contacts(filled, FPS, WORLD_UP, TRUE_CONTACTS)
+    return filled, contacts & np.isfinite(world[:, FEET]).all(axis=-1)
+
+
+def skate(points: np.ndarray, contacts: np.ndarray, up) -> float:
+    """foot_skate of (T, 17, 3) points over the contact frames where their ankles are known."""
+    known = np.isfinite(points[:, FEET]).all(axis=-1)
+    return foot_skate(np.nan_to_num(points), contacts & known, up)
+
+
+def score_views(hypotheses: np.ndarray, views: list[dict], references: list, names: list, cameras: list,
+                reference_world: np.ndarray) -> tuple[dict, list]:
+    """Every camera's errors (camera_errors) of its (T, S, 17, 3) hypotheses, and its scaled track; with
+    the foot skate (gfpose.sequences.contacts.foot_skate: mm of horizontal ankle slide per frame pair the
+    reference's foot is in contact, TRUE_CONTACTS on the world reference, z up) of the placed track and of
+    the reference itself."""
     hypotheses = hypotheses.astype(np.float64)
     scales = [bone_size(ref) / bone_size(h) for h, ref in zip(hypotheses, references)]
     tracks = [scaled_track(h, view, scale) for h, view, scale in zip(hypotheses, views, scales)]
-    errors = {name: camera_errors(h, ref, view["keypoints"], scale, track)
-              for name, h, ref, view, scale, track in zip(names, hypotheses, references, views, scales, tracks)}
-    return errors, tracks
+    reference_world, contacts = reference_contacts(reference_world)
+    errors = {}
+    for name, h, ref, view, scale, (track, placed), camera in zip(names, hypotheses, references, views, scales,
+                                                                   tracks, cameras):
+        errors[name] = camera_errors(h, ref, view["keypoints"], scale, track)
+        errors[name]["foot_skate_mm"] = {"track": skate(placed, contacts, camera.R @ WORLD_UP),
+                                         "reference": skate(reference_world, contacts, WORLD_UP)}
+    return errors, [track for track, _ in tracks]
 
 
 def camera_errors(hyps: np.ndarray, reference: np.ndarray, keypoints: np.ndarray, scale: float,
@@ -513,11 +544,12 @@ def main() -> None:
         cache = None if args.cache is None else args.cache.with_name(args.cache.stem + tag + args.cache.suffix)
         references = [reference_in_camera(reference["points_3d"].astype(np.float64), c) for c in cameras]
         hypotheses, frames_per_s = lift_all(prior, cameras, views, cache, args.chain_frames)
-        errors, tracks = score_views(hypotheses, views, references, names)
+        world = reference["points_3d"].astype(np.float64)
+        errors, tracks = score_views(hypotheses, views, references, names, cameras, world)
         starts = [peer_poses(peer, person, reference, v)[0]["mediapipe_3d"] for v in range(len(cameras))]
         cache = None if cache is None else cache.with_name(cache.stem + "_from_detector_3d" + cache.suffix)
         started, started_per_s = lift_all(prior, cameras, views, cache, args.chain_frames, starts)
-        from_detector_3d = {"errors": score_views(started, views, references, names)[0],
+        from_detector_3d = {"errors": score_views(started, views, references, names, cameras, world)[0],
                             "lift_frames_per_s": started_per_s}
         peer_rows = peer_all(peer, person, reference, references, names)
         shown = len(reference["frames"]) // 2
