@@ -514,6 +514,9 @@ def footage_targets() -> str:
              f"{verdict(first['p_mpjpe_track'] <= 63)} / {verdict(first['mpjpe_scaled_track'] <= 95)}"],
             ["first clip, one hypothesis: the same", f"{first['p_mpjpe_s1']:.1f} / {first['mpjpe_scaled_s1']:.1f}",
              f"{verdict(first['p_mpjpe_s1'] <= 63)} / {verdict(first['mpjpe_scaled_s1'] <= 95)}"],
+            ["first clip, the hypotheses' mean (lift.npz interval_center): the same",
+             f"{first['p_mpjpe_mean']:.1f} / {first['mpjpe_scaled_mean']:.1f}",
+             f"{verdict(first['p_mpjpe_mean'] <= 63)} / {verdict(first['mpjpe_scaled_mean'] <= 95)}"],
             *([f"first clip, started from mediapipe 3D, {what}", f"{both[p]:.1f} / {both[m]:.1f}",
                f"{verdict(both[p] <= 63)} / {verdict(both[m] <= 95)}"]
               for what, p, m in (("track", "p_mpjpe_track", "mpjpe_scaled_track"),

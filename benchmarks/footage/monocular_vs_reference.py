@@ -11,10 +11,11 @@ moved into that camera's frame (x_cam = R x_world + t) and root-centred.
 Reported per camera, for all 17 joints and without the head and neck (joints 9, 10, defined
 differently by BlazePose and the training skeleton):
 
-- P-MPJPE (Procrustes) of the first hypothesis (S = 1) and of the best of S;
+- P-MPJPE (Procrustes) of the first hypothesis (S = 1), of the best of S and of the hypotheses' mean
+  (lift.npz's interval_center);
 - root-aligned MPJPE after one global scale per camera, the subject's size over the model's
   (summed median bone lengths of the reference over those of all hypotheses, head and neck
-  bones excluded), at S = 1 and best of S;
+  bones excluded), at S = 1, best of S and for the mean;
 - the same errors of the track `gfpose lift` writes (gfpose.sequences.lift.select_track: the coherent
   path through the hypotheses, scaled likewise), and its acceleration error against the reference:
   mean over frames and joints of the norm of the difference of second differences, mm/frame^2 at
@@ -196,6 +197,8 @@ def joint_set_errors(hyps: np.ndarray, scaled_track: np.ndarray, reference: np.n
         "mpjpe_scaled_s1": float(mpjpe(scale * h[:, 0], ref).mean()),
         "mpjpe_scaled_best": float(min_mpjpe(scale * h, ref, protocol=1).mean()),
         "mpjpe_unscaled_s1": float(mpjpe(h[:, 0], ref).mean()),
+        "p_mpjpe_mean": float(p_mpjpe(h.mean(1), ref).mean()),
+        "mpjpe_scaled_mean": float(mpjpe(scale * h.mean(1), ref).mean()),
         "p_mpjpe_track": float(p_mpjpe(torch.from_numpy(scaled_track[ok]), ref).mean()),
         "mpjpe_scaled_track": float(mpjpe(torch.from_numpy(scaled_track[ok]), ref).mean()),
         "acceleration_error": mean_norm(acceleration(scaled_track) - acceleration(reference)),
