@@ -500,6 +500,27 @@ def lift_speed() -> str:
     return head + "\n\n" + table(["frames", "count", "frames/s", "hypotheses s", "track s"], rows)
 
 
+def levers() -> str:
+    r = load("levers")
+    rows = []
+    for name, run in r["runs"].items():
+        one, two, floor = run["first_clip"], run["two_person_clip"], run["floor_min_p1"]
+        rows.append([run["what"], f"{one['p_mpjpe_s1']:.1f} / {one['mpjpe_scaled_s1']:.1f}",
+                     f"{one['p_mpjpe_track']:.1f} / {one['mpjpe_scaled_track']:.1f}",
+                     f"{two['p_mpjpe_track']:.1f} / {two['mpjpe_scaled_track']:.1f}",
+                     *(f"{run[s]['p1_s1']:.1f} / {run[s]['min_p1_s' + str(r['hypotheses'])]:.1f}"
+                       for s in ("bundled", "HDM05")),
+                     f"{floor['lieDownFloor']:.1f}",
+                     f"{run['bones_followed']:.2f} / {run['proportions_followed']:.2f}"])
+    head = wrap(f"The detector recipe trained {r['steps']:,} steps from the mocap estimation model, whole and without "
+                f"one lever; footage: P-MPJPE / scaled MPJPE, 4-camera average, all joints (clip 2, the two-person "
+                f"clip: mean of its two people); GT 2D: P1 of one hypothesis / best of {r['hypotheses']}; bones: "
+                f"shares of \"bundled as H36M\" followed (lengths / proportions). `python benchmarks/levers.py` "
+                "prints every command; " + source("levers") + ".")
+    return head + "\n\n" + table(["run", "clip 1 S=1", "clip 1 track", "clip 2 track", "bundled", "HDM05",
+                                  "lying best", "bones"], rows)
+
+
 def footage_targets() -> str:
     first = load("monocular_footage")["errors"]["average"]["all_joints"]
     both = load("monocular_footage")["from_detector_3d"]["errors"]["average"]["all_joints"]
@@ -669,7 +690,7 @@ RENDERERS = {
     "recipes": recipes, "from-scratch": from_scratch, "cooldown": cooldown, "training-speed": training_speed,
     **{f"sequences-{task}": sequences(task) for task in ("estimate", "denoise", "complete-3d")},
     "multiview-reference": multiview_reference, "footage-vs-mediapipe": footage_vs_mediapipe,
-    "footage-cameras": footage_cameras, "lift-speed": lift_speed, "footage-targets": footage_targets,
+    "footage-cameras": footage_cameras, "lift-speed": lift_speed, "footage-targets": footage_targets, "levers": levers,
     "plausibility": plausibility, "claims": paper_claims, "people-footage": people_footage,
     "uncertainty": uncertainty, "foot-skate": foot_skate, "footage-skate": footage_skate,
     "camera-tilt": camera_tilt, "free-model": free_model,
