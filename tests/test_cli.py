@@ -1,6 +1,7 @@
 """The `gfpose` command end to end on a tiny trained model (in-process, few sampler steps)."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -114,3 +115,16 @@ def test_complete_says_what_it_does_with_each_input(unconditional_model, files, 
     save_pose_npz(files / "neither.npz", track=np.zeros((2, 17, 3)))
     assert main(["complete", str(files / "neither.npz"), "-o", str(files / "c.npz"), *model]) == 2
     assert "no 'poses_3d' (3D, mm) or 'keypoints_2d' (2D, px) array" in capsys.readouterr().err
+
+
+def test_demo_writes_every_file_it_names(tmp_path, capsys):
+    """The README's first command: the shipped models on bundled poses and the committed clip; every
+    path the demo prints is a file it wrote."""
+    pytest.importorskip("mediapipe")
+    out = tmp_path / "demo"
+    main(["demo", "--out", str(out), "--hypotheses", "4", "--count", "3", "--device", "cpu"])
+    printed = capsys.readouterr().out
+    named = printed.split("wrote ")[-1].strip().split(", ")
+    assert len(named) >= 3 and "PosixPath" not in printed
+    for path in named:
+        assert Path(path).is_file(), path

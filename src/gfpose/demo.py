@@ -56,4 +56,4 @@ def lift_clip(prior, out_dir: Path, hypotheses: int) -> None:
     for note in result.notes:
         print(note)
     print(f"lifted {result.frames} frames in {result.lift_seconds:.1f} s; wrote " +
-          ", ".join(str(p) for p in (result.npz, result.bvh, result.mp4, result.gif) if p is not None))
+          ", ".join(str(p) for p in (result.npz, *result.bvh, result.mp4, result.gif) if p is not None))
