@@ -128,3 +128,19 @@ def test_demo_writes_every_file_it_names(tmp_path, capsys):
     assert len(named) >= 3 and "PosixPath" not in printed
     for path in named:
         assert Path(path).is_file(), path
+
+
+def test_viz_reads_quantised_y_up_poses_as_millimetres_z_up(tmp_path, monkeypatch):
+    """An int16 world npz (poses_3d_scale_mm, up_axis 'y', as `gfpose data build-*` write) is drawn in mm with
+    +z up: the grid receives the poses scaled and rotated, in the world frame."""
+    from gfpose import viz
+    poses_mm = np.random.default_rng(0).normal(0, 300, (3, 17, 3))
+    step = 0.5
+    save_pose_npz(tmp_path / "world.npz", poses_3d=np.round(poses_mm / step).astype(np.int16),
+                  poses_3d_scale_mm=np.float32(step), up_axis="y")
+    drawn = {}
+    monkeypatch.setattr(viz, "save_pose_grid", lambda path, poses, frame: drawn.update(poses=poses, frame=frame))
+    assert main(["viz", str(tmp_path / "world.npz"), "-o", str(tmp_path / "grid.png")]) == 0
+    expected = np.stack([poses_mm[..., 0], -poses_mm[..., 2], poses_mm[..., 1]], axis=-1)  # y up -> z up
+    assert drawn["frame"] == "world"
+    np.testing.assert_allclose(drawn["poses"], expected, atol=step / 2 + 1e-6)

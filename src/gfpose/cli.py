@@ -273,11 +273,11 @@ def cmd_viz(args):
         viz.save_hypotheses_figure(args.output, None if kp is None else kp[args.index],
                                    arrays["hypotheses"][args.index])
     elif "poses_3d" in arrays:
-        poses = arrays["poses_3d"]
+        poses, frame, _, _ = _read_poses(args.input, "poses_3d", args.frame)  # in mm, world poses +z up
         if args.output.endswith(".gif"):
-            viz.save_gif(args.output, poses)
+            viz.save_gif(args.output, poses, frame=frame)
         else:
-            viz.save_pose_grid(args.output, poses[: args.max_poses])
+            viz.save_pose_grid(args.output, poses[: args.max_poses], frame=frame)
     else:
         raise InputError(f"{args.input}: nothing to draw (expected 'hypotheses' or 'poses_3d')")
     print(f"wrote {args.output}")
@@ -465,6 +465,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True)
     p.add_argument("--index", type=int, default=0)
     p.add_argument("--max-poses", type=int, default=16)
+    p.add_argument("--frame", choices=("auto", "camera", "world"), default="auto",
+                   help="poses_3d: camera (y down) or world (z up); auto: world if the file has 'up_axis'")
     p.set_defaults(func=cmd_viz)
 
     p = sub.add_parser("lift", help="a video, image(s) or 2D keypoint file -> 3D hypotheses, a 3D track, BVH, "
