@@ -199,6 +199,20 @@ def test_bvh_folder_becomes_a_split_training_file(tmp_path):
     assert summary["train"]["takes"] == 4 and summary["frames_read"] == 5
 
 
+def test_same_named_takes_in_different_folders_stay_apart(tmp_path):
+    from gfpose.data.bvh_folder import build_bvh_folder
+    from gfpose.data.posefile import load_pose_npz
+    for folder in ("walk", "jump"):
+        (tmp_path / "takes" / folder).mkdir(parents=True)
+        write(tmp_path / "takes" / folder, _cmu_bvh(), name="01.bvh")
+    write(tmp_path / "takes" / "walk", _cmu_bvh(), name="02.bvh")
+    build_bvh_folder(tmp_path / "takes", CMU_RIG, tmp_path / "poses.npz", workers=1)
+    data = load_pose_npz(tmp_path / "poses.npz")
+    assert sorted(set(data.take)) == ["02", "jump/01", "walk/01"]
+    assert {(take, action) for take, action in zip(data.take, data.action)} == {
+        ("02", "walk"), ("jump/01", "jump"), ("walk/01", "walk")}
+
+
 def test_build_bvh_command_reads_cmu_folder(tmp_path):
     from gfpose.cli import main
     from gfpose.data.posefile import load_pose_npz

@@ -118,7 +118,15 @@ def build_bvh_folder(src_root: str | Path, rig: Rig, out_path: str | Path, **opt
     actions = [str(p.parent.relative_to(src_root)).replace("\\", "/") if p.parent != src_root else "all"
                for p in paths]
     return build_pose_npz(paths, rig, {"action": actions, "subject": [rig.name] * len(paths)}, actions,
-                          out_path, **options)
+                          out_path, take_names=unique_take_names(paths, src_root), **options)
+
+
+def unique_take_names(paths: list[Path], src_root: Path) -> list[str]:
+    """Each take's name: its file stem, or, where files in different folders share a stem, its path
+    below ``src_root`` without the suffix (so that they stay separate takes)."""
+    stems = [p.stem for p in paths]
+    shared = {stem for stem in stems if stems.count(stem) > 1}
+    return [p.relative_to(src_root).with_suffix("").as_posix() if p.stem in shared else p.stem for p in paths]
 
 
 def summarize(ps: PoseSet) -> dict:
