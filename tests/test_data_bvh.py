@@ -5,7 +5,7 @@ import pytest
 
 from gfpose.data.bandai import bundled_path
 from gfpose.data.bvh import load_bvh
-from gfpose.data.rigs import CMU_RIG, EndSite, Rig
+from gfpose.data.rigs import BVH_RIGS, CMU_RIG, EndSite, Rig, find_rig, read_rig
 from gfpose.errors import InputError
 from gfpose.skeleton import H36M_JOINTS, joint_index
 
@@ -128,6 +128,68 @@ def test_truncated_bvh_raises_naming_file(tmp_path, cut):
     path = write(tmp_path, text, name=f"cut_{cut}.bvh")
     with pytest.raises(InputError, match=f"cut_{cut}.bvh"):
         load_bvh(path, TINY_RIG)
+
+
+TINY_RIG_TOML = """
+name = "tiny"
+unit_to_mm = 10.0
+up_axis = "y"
+[joints]
+pelvis = ["Hips"]
+spine = ["Hips", "Chest"]
+thorax = ["Chest"]
+neck = ["Hips"]
+l_wrist = ["Arm"]
+r_wrist = ["Hips"]
+[limbs]
+left = "Hips"
+right = "Hips"
+hip = "{}"
+knee = "{}"
+ankle = "{}"
+shoulder = "{}"
+elbow = "{}"
+[derived]
+head = {joint = "Arm", extend_from = "Chest", scale = 1.0}
+"""
+
+
+def test_rig_file_reads_as_the_rig_written_in_python(tmp_path):
+    rig_file = write(tmp_path, TINY_RIG_TOML, name="tiny.toml")
+    assert read_rig(rig_file) == TINY_RIG
+    assert find_rig(str(rig_file)) == TINY_RIG
+    np.testing.assert_array_equal(load_bvh(write(tmp_path, TINY_BVH), find_rig(rig_file)),
+                                  load_bvh(write(tmp_path, TINY_BVH), TINY_RIG))
+    assert find_rig("cmu") is CMU_RIG and set(BVH_RIGS) == {"bandai", "cmu", "cmu-daz", "gfpose"}
+
+
+def test_cmu_rig_file_expands_limb_templates():
+    # cgspeed names: the left knee is LeftLeg, the right wrist RightHand (docs of the cmu rig)
+    assert CMU_RIG.joints["l_knee"] == ("LeftLeg",) and CMU_RIG.joints["r_wrist"] == ("RightHand",)
+    assert CMU_RIG.unit_to_mm == pytest.approx(25.4 / 0.45)
+
+
+@pytest.mark.parametrize("text, message", [
+    (TINY_RIG_TOML.replace('l_wrist = ["Arm"]', ""), "expected each of the H36M-17 joints"),
+    ("units = 3\n" + TINY_RIG_TOML, "unknown keys \\['units'\\]"),
+    (TINY_RIG_TOML + "neck = 3\n", "derived.neck must be a table"),
+    (TINY_RIG_TOML.replace("[limbs]", "[limbs]\nfoot = 'x'"), "unknown \\[limbs\\] keys"),
+    (TINY_RIG_TOML.replace("scale = 1.0", "size = 1.0"), "size"),
+    (TINY_RIG_TOML.replace("[joints]", "[joints"), "not valid TOML"),
+    (TINY_RIG_TOML.replace('right = "Hips"', ""), "needs the side tags \\['right'\\]"),
+    (TINY_RIG_TOML.replace('elbow = "{}"', 'elbow = "{}"\nwrist = "{}"'), "l_wrist in both"),
+])
+def test_bad_rig_file_is_named(tmp_path, text, message):
+    rig_file = write(tmp_path, text, name="mine.toml")
+    with pytest.raises(InputError, match=message):
+        find_rig(rig_file)
+
+
+def test_unknown_rig_name_lists_the_shipped_ones(tmp_path):
+    with pytest.raises(InputError, match="neither a shipped rig \\(bandai, cmu, cmu-daz, gfpose\\)"):
+        find_rig("mixamo")
+    with pytest.raises(InputError, match="absent.toml: cannot be read"):
+        find_rig(tmp_path / "absent.toml")
 
 
 def test_missing_rig_joint_raises(tmp_path):

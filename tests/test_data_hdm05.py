@@ -9,7 +9,7 @@ from gfpose.data.asf_amc import forward_kinematics, load_amc, parse_amc, parse_a
 from gfpose.data.bvh import load_bvh
 from gfpose.data.cmu_bvh import LEAD_IN, build_cmu_bvh, cmu_action, usable_frames
 from gfpose.data.posefile import load_pose_npz, read_npz
-from gfpose.data.rigs import CMU_DAZ_RIG, HDM05_RIG, RIGS, EndSite, Rig
+from gfpose.data.rigs import BVH_RIGS, CMU_DAZ_RIG, HDM05_RIG, EndSite, Rig
 from gfpose.errors import InputError
 from gfpose.skeleton import H36M_JOINTS, joint_index
 
@@ -110,7 +110,7 @@ def test_hdm05_rig_maps_every_h36m_joint(tmp_path):
     bones = cmu_style_bones()
     asf = write(tmp_path, "HDM_xx.asf", asf_text(bones, length_unit=0.45))
     pose = load_amc(write(tmp_path, "t.amc", zero_amc(bones)), asf, HDM05_RIG)[0]
-    assert HDM05_RIG.name not in RIGS  # ASF bone ends, not BVH joints
+    assert HDM05_RIG.name not in BVH_RIGS  # ASF bone ends, not BVH joints
     u = 25.4 / 0.45
     j = {name: pose[joint_index(name)] for name in H36M_JOINTS}
     np.testing.assert_allclose(j["l_hip"], [1.5 * u, 0, -2 * u], atol=1e-3)
@@ -207,7 +207,7 @@ def daz_bvh(frames=1, motion=None):
 
 
 def test_cmu_daz_rig_on_synthetic_file(tmp_path):
-    assert RIGS["cmu-daz"] is CMU_DAZ_RIG
+    assert BVH_RIGS["cmu-daz"] is CMU_DAZ_RIG
     pose = load_bvh(write(tmp_path, "daz.bvh", daz_bvh()), CMU_DAZ_RIG)[0]
     j = {name: pose[joint_index(name)] for name in H36M_JOINTS}
     np.testing.assert_allclose(j["pelvis"], [0, 0, -30], atol=1e-2)  # mean of the thighs, cm -> mm, z up

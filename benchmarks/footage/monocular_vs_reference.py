@@ -69,6 +69,7 @@ from triangulate import LIMB_PAIRS
 
 import gfpose
 from gfpose.atomic import atomic_write
+from gfpose.checkpoint import load_model
 from gfpose.data.keypoints import Keypoints2D
 from gfpose.geometry import root_center
 from gfpose.media.calibration import Camera, read_qualisys
@@ -112,9 +113,12 @@ def reference_in_camera(points_world: np.ndarray, camera: Camera) -> np.ndarray:
 
 
 def open_prior(detector: Path | None):
-    """The shipped models, with another detector model file where one is given."""
+    """The shipped models, with another detector model file where one is given; a model file with
+    mocap joints reads the detector's 2D as its own (the derived-joint lever of benchmarks/levers.py)."""
     if detector is None:
         return gfpose.PosePrior.pretrained(device="cpu", precision="fp32")
+    if load_model(detector)[1].model.joints == "mocap":
+        return gfpose.PosePrior.load(pretrained_path(), device="cpu", precision="fp32", estimation=detector)
     estimation = asset_path(ESTIMATION_FILE)
     return gfpose.PosePrior.load(pretrained_path(), device="cpu", precision="fp32",
                                  estimation=estimation if estimation.is_file() else None, detector=detector)

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from gfpose.data.bvh_folder import MIN_MOTION_MM
-from gfpose.data.rigs import RIGS
+from gfpose.data.rigs import BVH_RIGS, find_rig
 from gfpose.data.specs import DATA_HELP, open_dataset
 from gfpose.errors import InputError
 from gfpose.sequences.damage import DEFAULT_NOISE_MM
@@ -299,7 +299,7 @@ def cmd_build_mocap_set(args):
 
 def cmd_build_bvh(args):
     from gfpose.data.bvh_folder import build_bvh_folder
-    summary = build_bvh_folder(args.src, RIGS[args.rig], args.output, min_motion_mm=args.min_motion_mm,
+    summary = build_bvh_folder(args.src, find_rig(args.rig), args.output, min_motion_mm=args.min_motion_mm,
                                test_fraction=args.test_fraction)
     print(json.dumps(summary))
 
@@ -354,8 +354,9 @@ def _add_sequence_args(parser, task: str) -> None:
                         "shared starting noise + ODE; path: smoothed Viterbi path through per-frame hypotheses; "
                         "independent: per-frame samples")
     if task == "denoise":
-        parser.add_argument("--rig", default="bandai", choices=tuple(RIGS),
-                            help="BVH input: the skeleton's rig (gfpose.data.rigs; 'gfpose' for files gfpose wrote)")
+        parser.add_argument("--rig", default="bandai", metavar="NAME|FILE.toml",
+                            help=f"BVH input: the skeleton's rig, one of {', '.join(BVH_RIGS)} ('gfpose' for files "
+                            "gfpose wrote) or a rig file of your own (gfpose.data.rigs)")
 
 
 def _parsed(parse):
@@ -523,8 +524,9 @@ def build_parser() -> argparse.ArgumentParser:
         q.set_defaults(func=cmd_build_mocap_set)
     q = data_sub.add_parser("build-bvh", help="convert a folder of BVH takes to a pose npz for `gfpose train --data`")
     q.add_argument("src", help="folder of .bvh files (searched recursively; a file's folder is its action)")
-    q.add_argument("--rig", required=True, choices=tuple(RIGS),
-                   help="the skeleton's joint mapping (gfpose.data.rigs; add your own there)")
+    q.add_argument("--rig", required=True, metavar="NAME|FILE.toml",
+                   help=f"the skeleton's joint mapping: one of {', '.join(BVH_RIGS)} or a rig file of your own "
+                   "(gfpose.data.rigs)")
     q.add_argument("-o", "--output", required=True)
     q.add_argument("--min-motion-mm", type=float, default=MIN_MOTION_MM, help="drop frames that moved less than this")
     q.add_argument("--test-fraction", type=float, default=0.1, help="share of each action's takes held out")

@@ -1,16 +1,31 @@
 """BVH motion capture -> H36M-17 world poses (mm, +z up), via bvhio's forward kinematics.
 
 Adding a rig for another skeleton: open one of its files, read the joint names in the
-HIERARCHY section, and build a :class:`gfpose.data.rigs.Rig`::
+HIERARCHY section, and write a rig file (gfpose.data.rigs.read_rig; the shipped ones in
+src/gfpose/rigs are examples)::
 
-    MY_RIG = Rig(
-        name="my_studio",
-        joints={"pelvis": ("LeftThigh", "RightThigh"), "r_hip": ("RightThigh",), ...},
-        derived={"head": EndSite("Head", extend_from="Neck", scale=1.5)},  # joints it lacks
-        unit_to_mm=10.0,      # file units -> mm (cm files: 10, metre files: 1000)
-        up_axis="y",          # the file's vertical axis
-    )
-    poses = load_bvh("take.bvh", MY_RIG)   # (F, 17, 3) float32 mm, z up
+    # my_studio.toml
+    unit_to_mm = 10.0     # file units -> mm (cm files: 10, metre files: 1000)
+    up_axis = "y"         # the file's vertical axis
+    [joints]              # H36M joint = the source joints averaged
+    pelvis = ["LeftThigh", "RightThigh"]
+    spine = ["Spine"]
+    thorax = ["Neck"]
+    neck = ["Head"]
+    [limbs]               # {} = the side's tag
+    left = "Left"
+    right = "Right"
+    hip = "{}Thigh"
+    knee = "{}Knee"
+    ankle = "{}Ankle"
+    shoulder = "{}Arm"
+    elbow = "{}Elbow"
+    wrist = "{}Wrist"
+    [derived]             # joints the skeleton lacks, extending a bone like a BVH End Site
+    head = {joint = "Head", extend_from = "Neck", scale = 1.5}
+
+then ``gfpose data build-bvh takes/ --rig my_studio.toml`` or ``load_bvh("take.bvh",
+read_rig("my_studio.toml"))`` -> (F, 17, 3) float32 mm, z up.
 
 Every H36M-17 joint must be named once (the Rig checks this). Then look at a converted pose
 (``gfpose viz``) and at its bone lengths before trusting the rig.

@@ -13,11 +13,10 @@ import bvhio
 import numpy as np
 
 from gfpose.data.bvh import load_bvh
-from gfpose.data.rigs import RIGS
+from gfpose.data.rigs import find_rig
 from gfpose.media.bvh_export import export_bvh
 from gfpose.sequences.api import denoise_sequence, sequence_method
 from gfpose.sequences.damage import DEFAULT_NOISE_MM
-from gfpose.validation import check_choice
 
 WORLD_TO_LEVEL_CAMERA = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])  # x, -z, y
 
@@ -29,9 +28,10 @@ def bvh_fps(path) -> float:
 
 def denoise_bvh(prior, in_path, out_path, rig: str = "bandai", noise_mm: float = DEFAULT_NOISE_MM,
                 method: str | None = None, seed: int = 0, **settings) -> np.ndarray:
-    """Read a take with `rig` (a name of RIGS), clean it (jitter of std noise_mm per coordinate) and
-    write it to out_path as BVH; returns the clean world poses (T, 17, 3) mm, +z up."""
-    world = load_bvh(Path(in_path), RIGS[check_choice(rig, "rig", tuple(RIGS))]).astype(np.float64)
+    """Read a take with `rig` (a shipped rig's name or a rig file: gfpose.data.rigs.find_rig), clean it
+    (jitter of std noise_mm per coordinate) and write it to out_path as BVH; returns the clean world
+    poses (T, 17, 3) mm, +z up."""
+    world = load_bvh(Path(in_path), find_rig(rig)).astype(np.float64)
     fps = bvh_fps(in_path)
     root = world[:, :1]
     body = denoise_sequence(prior, (world - root) @ WORLD_TO_LEVEL_CAMERA.T, noise_mm, fps, method, seed, **settings)
