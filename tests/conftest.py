@@ -51,6 +51,10 @@ class GaussianPoses:
                        image_size=np.full((n, 2), 1000.0), frame_kind="camera")
 
 
+#: The parametrisation of the test networks with closed-form scores: they output -z (Eq. 10-11).
+NOISE_PREDICTION = Config(model=ModelConfig(preconditioning="noise"))
+
+
 def small_config(mask_strategy: str, steps: int = 1500, preconditioning: str = "noise", **train) -> Config:
     """A small model's config, trained in float32 whatever the CPU (pass bf16=True for the bf16 path)."""
     train = {"bf16": False, **train}

@@ -9,6 +9,7 @@ import math
 
 import pytest
 import torch
+from conftest import NOISE_PREDICTION
 from torch import nn
 
 from gfpose.sde import SubVPSDE
@@ -39,7 +40,7 @@ def gaussian_case(noise_mm, seed=0):
     mean = torch.randn(JOINTS, 3, generator=gen) * 3  # model units
     var = torch.full((JOINTS, 3), 0.2**2)  # 20 mm prior spread per coordinate
     sampler = Sampler(ExactGaussianNet(mean, var), SDE, DATA_SCALE,
-                      SamplerSettings(name="em", steps=400, schedule="uniform"))
+                      SamplerSettings(name="em", steps=400, schedule="uniform"), config=NOISE_PREDICTION)
     s = noise_mm * DATA_SCALE / 1000  # noise in model units
     y = mean + var.sqrt() * torch.randn(JOINTS, 3, generator=gen) + s * torch.randn(JOINTS, 3, generator=gen)
     post_mean = mean + var / (var + s**2) * (y - mean)

@@ -11,7 +11,7 @@ import torch
 
 from gfpose.conditions import Condition
 from gfpose.config import ModelConfig
-from gfpose.parametrisation import ScoreModel
+from gfpose.parametrisation import EDMPreconditioning, NoisePrediction, ScoreModel
 from gfpose.sde import SubVPSDE
 
 D = 2.6
@@ -30,7 +30,7 @@ class LinearNet:
 @pytest.mark.parametrize("t", [1e-3, 0.05, 0.3, 0.7, 1.0])
 def test_zero_output_is_the_exact_score_of_gaussian_data(t):
     sde = SubVPSDE()
-    model = ScoreModel(lambda x, *rest: torch.zeros_like(x), sde, torch.float64, sigma_data=D)
+    model = EDMPreconditioning(lambda x, *rest: torch.zeros_like(x), sde, torch.float64, sigma_data=D)
     x = torch.randn(4, 17, 3, dtype=torch.float64)
     tt = torch.tensor([t], dtype=torch.float64)
     variance = sde.alpha(tt) ** 2 * D**2 + sde.sigma(tt) ** 2
@@ -43,7 +43,8 @@ def test_loss_is_the_weighted_denoising_error_of_the_score(sigma_data):
     """The loss path and the score path describe one model: loss = ||D - x0||^2 w(t), with
     D = (x + sigma^2 s) / alpha from `score`, w = 1/s^2 (noise, Eq. 10) or 1/s^2 + 1/d^2 (edm)."""
     sde = SubVPSDE()
-    model = ScoreModel(LinearNet(), sde, torch.float64, sigma_data)
+    model = (NoisePrediction(LinearNet(), sde, torch.float64) if sigma_data is None
+             else EDMPreconditioning(LinearNet(), sde, torch.float64, sigma_data))
     gen = torch.Generator().manual_seed(1)
     x0 = 3 * torch.randn(1, 17, 3, generator=gen, dtype=torch.float64)
     z = torch.randn(1, 17, 3, generator=gen, dtype=torch.float64)
@@ -61,9 +62,10 @@ def test_loss_is_the_weighted_denoising_error_of_the_score(sigma_data):
 
 def test_for_config_picks_the_parametrisation():
     net = LinearNet()
-    assert ScoreModel.for_config(net, ModelConfig(preconditioning="noise")).sigma_data is None
+    assert type(ScoreModel.for_config(net, ModelConfig(preconditioning="noise"))) is NoisePrediction
     assert ModelConfig().preconditioning == "edm"  # the default (docs/RESULTS.md, "Recipes")
-    assert ScoreModel.for_config(net, ModelConfig(preconditioning="edm", sigma_data=3.0)).sigma_data == 3.0
+    edm = ScoreModel.for_config(net, ModelConfig(preconditioning="edm", sigma_data=3.0, beta_max=10.0))
+    assert type(edm) is EDMPreconditioning and edm.sigma_data == 3.0 and edm.sde.beta_max == 10.0
     with pytest.raises(ValueError, match="preconditioning"):
         ModelConfig(preconditioning="v")
 

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from conftest import NOISE_PREDICTION
 from scipy.spatial.transform import Rotation
 from scipy.stats import multivariate_normal, spearmanr
 from torch import nn
@@ -71,7 +72,8 @@ def test_joint_scores_of_an_exact_gaussian_score_are_the_closed_form():
     mean[0] = 0
     poses = (mean + torch.randn(6, 17, 3, generator=torch.Generator().manual_seed(1)) * 0.8) * (1000 / DATA_SCALE)
     poses -= poses[:, :1].clone()
-    got = joint_scores(Sampler(ExactGaussianNet(sde, mean, var), sde, DATA_SCALE), poses.numpy())
+    got = joint_scores(Sampler(ExactGaussianNet(sde, mean, var), sde, DATA_SCALE, config=NOISE_PREDICTION),
+                       poses.numpy())
     offset = (poses * DATA_SCALE / 1000 - mean).pow(2).sum(-1).numpy()
     levels = [level * DATA_SCALE / 1000 for level in LEVELS_MM]
     expected = math.log(2) * sum(s**2 * offset / (var + s**2) ** 2 for s in levels)

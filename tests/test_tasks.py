@@ -12,7 +12,7 @@ from gfpose.conditions import Condition
 from gfpose.data.bandai import load_bundled
 from gfpose.errors import InputError
 from gfpose.evaluate import EvalTask, eval_inputs, evaluate
-from gfpose.parametrisation import ScoreModel
+from gfpose.parametrisation import NoisePrediction
 from gfpose.perturbations import MissingJoints, PoseNoise
 from gfpose.precision import CompiledWithFallback, prepare_network, resolve_precision
 from gfpose.routing import RoutedSampler
@@ -117,7 +117,7 @@ def test_loss_is_the_hand_computed_weighted_dsm():
     t = 0.5
     big_b = 0.1 * t + 9.95 * t**2
     alpha, sigma = math.exp(-big_b / 2), 1 - math.exp(-big_b)
-    model = ScoreModel(lambda x, *rest: x, SubVPSDE())
+    model = NoisePrediction(lambda x, *rest: x, SubVPSDE())
     ones = torch.ones(2, 17, 3)
     loss = model.loss(ones, Condition.empty(2, 17), torch.full((2,), t), ones)
     assert loss.item() == pytest.approx(51 * (alpha + sigma + 1) ** 2, rel=1e-5)
@@ -161,7 +161,7 @@ def test_estimation_model_serves_the_2d_inputs_it_was_trained_for(unconditional_
 @pytest.mark.slow  # a model conftest trains once per session (about 35 s)
 def test_models_with_different_sdes_are_not_routed_together(conditional_model):
     estimation = PosePrior.load(conditional_model, device="cpu").sampler
-    other = Sampler(estimation.net, SubVPSDE(0.1, 10.0), estimation.data_scale)
+    other = Sampler(estimation.net, SubVPSDE(0.1, 10.0), estimation.data_scale, config=estimation.config)
     with pytest.raises(InputError, match="SDE"):
         RoutedSampler(estimation, other)
 

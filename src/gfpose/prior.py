@@ -218,7 +218,7 @@ def load_sampler(path, device: torch.device, settings: SamplerSettings) -> Sampl
     except RuntimeError as err:
         raise InputError(f"checkpoint {path}: weights do not match its config ({err})") from None
     sde = SubVPSDE(config.model.beta_min, config.model.beta_max)
-    return Sampler(net.eval().to(device), sde, config.model.data_scale, settings, config)
+    return Sampler(net.eval().to(device), sde, config.model.data_scale, settings, config=config)
 
 
 def asset_path(name: str) -> Path:

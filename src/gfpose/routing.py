@@ -60,7 +60,7 @@ class RoutedSampler(Sampler):
                 (unified.sde.beta_min, unified.sde.beta_max, unified.data_scale):
             raise InputError("the estimation and unified models must share the SDE (beta_min, beta_max) "
                              "and the data scale to be sampled together")
-        super().__init__(unified.net, unified.sde, unified.data_scale, unified.settings, unified.config)
+        super().__init__(unified.net, unified.sde, unified.data_scale, unified.settings, config=unified.config)
         self.estimation, self.unified = estimation, unified
 
     def with_settings(self, **changes) -> "RoutedSampler":

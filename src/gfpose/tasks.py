@@ -149,18 +149,18 @@ class Coupling:
 class Sampler:
     """A trained network with its SDE and data scale, in the settings' precision: draws requests."""
 
-    def __init__(self, net, sde, data_scale: float, settings: SamplerSettings = PAPER_SAMPLER, config=None):
+    def __init__(self, net, sde, data_scale: float, settings: SamplerSettings = PAPER_SAMPLER, *, config):
         self.net, self.sde, self.data_scale, self.settings = net, sde, data_scale, settings
-        self.config = config  # the gfpose.config.Config the network was trained with, when known
+        self.config = config  # the gfpose.config.Config the network was trained with (its parametrisation)
         self.device = next(net.parameters()).device
         self.precision = resolve_precision(settings.precision, self.device)
         self._model = None
 
     def with_settings(self, **changes) -> "Sampler":
-        return Sampler(self.net, self.sde, self.data_scale, replace(self.settings, **changes), self.config)
+        return Sampler(self.net, self.sde, self.data_scale, replace(self.settings, **changes), config=self.config)
 
     def to(self, device: torch.device) -> "Sampler":
-        return Sampler(self.net.to(device), self.sde, self.data_scale, self.settings, self.config)
+        return Sampler(self.net.to(device), self.sde, self.data_scale, self.settings, config=self.config)
 
     def model(self) -> ScoreModel:
         """The score model in the settings' precision, prepared once per Sampler."""
@@ -171,8 +171,7 @@ class Sampler:
     def _build_model(self) -> ScoreModel:
         net = prepare_network(self.net, self.precision, self.settings.compile)
         dtype = DTYPES[self.precision]
-        return (ScoreModel(net, self.sde, dtype) if self.config is None
-                else ScoreModel.for_config(net, self.config.model, dtype))
+        return ScoreModel.for_config(net, self.config.model, dtype, sde=self.sde)
 
     def chunk_size(self, hypotheses: int) -> int:
         """Inputs per chunk: S hypotheses each, at most max_batch network rows."""
