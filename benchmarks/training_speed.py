@@ -67,8 +67,10 @@ def median_ms(run, repeats: int = 10) -> float:
 
 
 def step_breakdown(data, distinct: int, threads: int, batch_size: int) -> dict:
-    """Where a float32 CPU step's time goes: forward + backward (also with torch's own dropout),
-    clipping + Adam + EMA (also with Adam's per-parameter loop and a per-parameter EMA), and the matrix
+    """Where a float32 CPU step's time goes: forward + backward (also with torch's stock dropout, which
+    gfpose.network.dropout replaces), clipping + Adam + EMA (also with the stock per-parameter Adam and
+    AveragedModel EMA that train.optimiser_and_ema replaces: each choice measured against the library
+    alternative it beat, in the same run), and the matrix
     products of forward + backward alone (each Linear's x W^T, its input gradient g W and its weight
     gradient g^T x, on the main path's batch rows and the time
     path's distinct rows), timed as plain torch.matmul calls of those shapes: the floor no
@@ -85,7 +87,7 @@ def step_breakdown(data, distinct: int, threads: int, batch_size: int) -> dict:
         net.zero_grad(set_to_none=True)
         score_model.loss(batch.x0, batch.cond, batch.t, batch.z, batch.t_index).backward()
 
-    def forward_backward_torch_dropout():  # the step as it was before gfpose.network.dropout
+    def forward_backward_torch_dropout():  # torch.nn.functional.dropout instead of gfpose.network.dropout
         with patch.object(network, "dropout", lambda h, p, training: torch.nn.functional.dropout(h, p, training)):
             forward_backward()
 
@@ -94,7 +96,7 @@ def step_breakdown(data, distinct: int, threads: int, batch_size: int) -> dict:
         optimizer.step()
         ema.update_parameters(net)
 
-    # the update as it was before train.optimiser_and_ema: Adam's per-parameter loop, an EMA per parameter
+    # torch's stock update: Adam's per-parameter loop (foreach=False) and AveragedModel's per-parameter EMA
     decay = config.train.ema_decay
     loop_adam = torch.optim.Adam(net.parameters(), lr=config.train.lr, foreach=False)
     loop_ema = AveragedModel(net, avg_fn=lambda avg, current, n: avg + (current - avg) * (
