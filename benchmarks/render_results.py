@@ -515,8 +515,8 @@ def levers() -> str:
     head = wrap(f"The detector recipe trained {r['steps']:,} steps from the mocap estimation model, whole and without "
                 f"one lever; footage: P-MPJPE / scaled MPJPE, 4-camera average, all joints (clip 2, the two-person "
                 "clip: mean of its two people); GT 2D (each model's own joint definition): P1 of one hypothesis / "
-                f"best of {r['hypotheses']}; bones: shares of \"bundled as H36M\" followed (lengths / proportions). `python benchmarks/levers.py` "
-                "prints every command; " + source("levers") + ".")
+                f"best of {r['hypotheses']}; bones: shares of \"bundled as H36M\" followed (lengths / proportions). "
+                "`python benchmarks/levers.py` prints every command; " + source("levers") + ".")
     return head + "\n\n" + table(["run", "clip 1 S=1", "clip 1 track", "clip 2 track", "bundled", "HDM05",
                                   "lying best", "bones"], rows)
 
