@@ -32,8 +32,9 @@ def test_generate_estimate_complete_denoise_viz(unconditional_model, files, caps
     assert main(["generate", "-n", "4", "-o", str(out), *model, *FAST]) == 0
     assert read_npz(out)["poses_3d"].shape == (4, 17, 3)
     assert main(["estimate", str(files / "kp.npz"), "-S", "3", "-o", str(out), *model, *FAST]) == 0
-    hyps = read_npz(out)["hypotheses"]
+    hyps, central = read_npz(out)["hypotheses"], read_npz(out)["central"]
     assert hyps.shape == (6, 3, 17, 3) and np.isfinite(hyps).all()
+    assert central.shape == (6, 17, 3) and np.isfinite(central).all()
     assert main(["viz", str(out), "-o", str(files / "hyps.png")]) == 0
     assert (files / "hyps.png").stat().st_size > 1000
     assert main(["complete", str(files / "partial.npz"), "-o", str(out), *model, *FAST]) == 0
@@ -102,10 +103,12 @@ def test_estimate_sequence_is_the_lift_path(unconditional_model, files, monkeypa
                  *model]) == 0
     written = read_npz(out)
     assert written["track"].shape == (6, 17, 3) and written["hypotheses"].shape == (6, 4, 17, 3)
+    assert written["central"].shape == (6, 17, 3)
     kp = read_npz(files / "kp.npz")
     prior = PosePrior.load(unconditional_model, "cpu", name="em", steps=5)
     take = prior.lift_take(kp["keypoints_2d"], kp["image_size"], num_hypotheses=4, chain_frames=3)
     np.testing.assert_allclose(written["track"], take.track, atol=1e-4)
+    np.testing.assert_allclose(written["central"], take.central, atol=1e-4)
 
 
 def test_complete_says_what_it_does_with_each_input(unconditional_model, files, capsys):

@@ -48,8 +48,8 @@ def test_lift_writes_every_output_and_keeps_missing_frames_nan(tmp_path, prior):
     z = np.load(result.npz)
     assert z["hypotheses"].shape == (4, 3, 17, 3) and z["track"].shape == (4, 17, 3)
     assert z["spread_mm"].shape == (4, 17) and z["missing_frames"].tolist() == [2]
-    assert np.isnan(z["hypotheses"][2]).all() and np.isnan(z["track"][2]).all()
-    assert np.isfinite(z["track"][[0, 1, 3]]).all()
+    assert np.isnan(z["hypotheses"][2]).all() and np.isnan(z["track"][2]).all() and np.isnan(z["central"][2]).all()
+    assert np.isfinite(z["track"][[0, 1, 3]]).all() and np.isfinite(z["central"][[0, 1, 3]]).all()
     np.testing.assert_allclose(z["track"][:, 0][[0, 1, 3]], 0, atol=1e-3)  # root-relative
     np.testing.assert_array_equal(z["confidence"][2], 0)
     assert z["focal_px"].tolist() == [1145.0] * 4

@@ -133,6 +133,23 @@ def test_shipped_model_is_trained():
     assert best_p1(hyps, inputs.poses) < 110.0
 
 
+def test_central_answer_is_one_deterministic_pose_nearer_the_truth_than_a_draw():
+    """The shipped models' central answer (ODE from x(T) = 0) on 40 bundled test inputs, mocap and
+    detector joints: the same pose on every call, and nearer the truth on average than a random
+    hypothesis (docs/RESULTS.md, One answer: about half its error); P1 (root-aligned MPJPE)."""
+    test = load_bundled().select_split("test")
+    prior = PosePrior.pretrained(device="cpu", precision="fp32")
+    for joints in ("mocap", "detector"):
+        inputs = eval_inputs(test.subset(np.linspace(0, len(test) - 1, 40).astype(int)), joints=joints)
+        kp, size = inputs.keypoints.numpy(), inputs.image_size.numpy()
+        central = prior.central_estimate(kp, size, joints=joints)
+        np.testing.assert_array_equal(central, prior.central_estimate(kp, size, joints=joints))
+        draws = prior.estimate(kp, size, num_hypotheses=4, seed=0, joints=joints)
+        central_p1 = metrics.mpjpe(torch.from_numpy(central), inputs.poses).mean()
+        draw_p1 = metrics.mpjpe(torch.from_numpy(draws), inputs.poses[:, None]).mean()
+        assert central.shape == (40, 17, 3) and central_p1 < 0.8 * draw_p1, (joints, central_p1, draw_p1)
+
+
 @pytest.mark.slow  # a model conftest trains once per session (about 35 s)
 def test_estimation_model_serves_the_2d_inputs_it_was_trained_for(unconditional_model, conditional_model, poseset):
     """With an estimation model loaded beside the unified one, 2D inputs with whole parts missing at

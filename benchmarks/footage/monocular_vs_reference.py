@@ -77,7 +77,7 @@ from gfpose.media.video import open_media
 from gfpose.metrics import min_mpjpe, mpjpe, p_mpjpe
 from gfpose.prior import ESTIMATION_FILE, asset_path, pretrained_path
 from gfpose.sequences.contacts import FEET, TRUE_CONTACTS, WORLD_UP, detect_contacts, foot_skate
-from gfpose.sequences.lift import CHAIN_FRAMES, estimate_take, select_track
+from gfpose.sequences.lift import CHAIN_FRAMES, central_take, estimate_take, select_track
 from gfpose.sequences.propagate import DETECTOR_START_NOISE_MM
 from gfpose.skeleton import BONES, NUM_JOINTS
 from gfpose.viz import GT_COLOR, plot_pose_2d, plot_pose_3d, set_equal_3d
@@ -130,34 +130,42 @@ def model_description(sampler) -> dict:
     return {"joints": config.model.joints, "mask_strategy": config.train.mask_strategy}
 
 
+def detected_keypoints(view: dict) -> Keypoints2D:
+    """One view's ideal-pinhole BlazePose 2D as detector keypoints."""
+    keypoints = view["keypoints"]
+    sizes = np.tile(np.asarray(view["image_size"], dtype=np.float32), (len(keypoints), 1))
+    return Keypoints2D(keypoints.astype(np.float32), view["confidence"], sizes, joints="detector")
+
+
 def lift_camera(prior, view: dict, chain_frames: int, start_3d: np.ndarray | None = None) -> np.ndarray:
     """(T, S, 17, 3) mm hypotheses of one view's ideal-pinhole 2D at its focal length (BlazePose's
     keypoints: the detector model draws them where one is shipped, as `gfpose lift` does), each
     frame started from ``start_3d`` (T, 17, 3) mm where given."""
-    keypoints = view["keypoints"]
-    sizes = np.tile(np.asarray(view["image_size"], dtype=np.float32), (len(keypoints), 1))
-    detected = Keypoints2D(keypoints.astype(np.float32), view["confidence"], sizes, joints="detector")
+    detected = detected_keypoints(view)
     return estimate_take(prior.sampler_for("estimate", detected.joints), detected, HYPOTHESES, seed=SEED,
                          focal_px=view["focal_px"], chain_frames=chain_frames, start_3d_mm=start_3d)
 
 
 def lift_all(prior, cameras, views: list[dict], cache: Path | None, chain_frames: int,
-             starts: list | None = None) -> tuple[np.ndarray, float]:
-    """(V, T, S, 17, 3) hypotheses of every view (each started from its ``starts`` where given) and the
-    lifting's frames/s (both from ``cache`` when it exists)."""
+             starts: list | None = None) -> tuple[np.ndarray, np.ndarray, float]:
+    """(V, T, S, 17, 3) hypotheses of every view (each started from its ``starts`` where given), the
+    (V, T, 17, 3) central answers and the lifting's frames/s (all from ``cache`` when it exists)."""
     if cache is not None and cache.exists():
         print(f"hypotheses from {cache}", flush=True)
         cached = np.load(cache)
-        return cached["hypotheses"], float(cached["frames_per_s"])
+        return cached["hypotheses"], cached["central"], float(cached["frames_per_s"])
     start, hypotheses = time.perf_counter(), []
     for camera, view, start_3d in zip(cameras, views, starts or [None] * len(views)):
         hypotheses.append(lift_camera(prior, view, chain_frames, start_3d))
         print(f"{camera.name}: lifted {len(view['keypoints'])} frames x {HYPOTHESES}", flush=True)
     hypotheses = np.stack(hypotheses)
     frames_per_s = hypotheses.shape[0] * hypotheses.shape[1] / (time.perf_counter() - start)
+    central = np.stack([central_take(prior.sampler_for("estimate", "detector"), detected_keypoints(view),
+                                     view["focal_px"]) for view in views])
     if cache is not None:
-        atomic_write(cache, lambda tmp: np.savez_compressed(tmp, hypotheses=hypotheses, frames_per_s=frames_per_s))
-    return hypotheses, frames_per_s
+        atomic_write(cache, lambda tmp: np.savez_compressed(tmp, hypotheses=hypotheses, central=central,
+                                                            frames_per_s=frames_per_s))
+    return hypotheses, central, frames_per_s
 
 
 def bone_size(poses: np.ndarray) -> float:
@@ -190,12 +198,16 @@ def complete(*poses: np.ndarray) -> np.ndarray:
     return np.logical_and.reduce([np.isfinite(x).reshape(len(x), -1).all(axis=1) for x in poses])
 
 
-def joint_set_errors(hyps: np.ndarray, scaled_track: np.ndarray, reference: np.ndarray, scale: float) -> dict:
-    """Errors (mm) of (T, S, J, 3) hypotheses and a (T, J, 3) track against a (T, J, 3) reference
-    (frame by frame on the frames where none lacks a joint)."""
-    ok = complete(hyps, scaled_track, reference)
+def joint_set_errors(hyps: np.ndarray, scaled_track: np.ndarray, reference: np.ndarray, scale: float,
+                     central: np.ndarray) -> dict:
+    """Errors (mm) of (T, S, J, 3) hypotheses, a (T, J, 3) track and (T, J, 3) central answers against a
+    (T, J, 3) reference (frame by frame on the frames where none lacks a joint)."""
+    ok = complete(hyps, scaled_track, reference, central)
     h, ref = torch.from_numpy(hyps[ok]).double(), torch.from_numpy(reference[ok]).double()
+    one = torch.from_numpy(central[ok]).double()
     return {
+        "p_mpjpe_central": float(p_mpjpe(one, ref).mean()),
+        "mpjpe_scaled_central": float(mpjpe(scale * one, ref).mean()),
         "p_mpjpe_s1": float(p_mpjpe(h[:, 0], ref).mean()),
         "p_mpjpe_best": float(min_mpjpe(h, ref, protocol=2).mean()),
         "mpjpe_scaled_s1": float(mpjpe(scale * h[:, 0], ref).mean()),
@@ -238,9 +250,10 @@ def skate(points: np.ndarray, contacts: np.ndarray, up) -> float:
     return foot_skate(np.nan_to_num(points), contacts & known, up)
 
 
-def score_views(hypotheses: np.ndarray, views: list[dict], references: list, names: list, cameras: list,
-                reference_world: np.ndarray) -> tuple[dict, list]:
-    """Every camera's errors (camera_errors) of its (T, S, 17, 3) hypotheses, and its scaled track; with
+def score_views(hypotheses: np.ndarray, central: np.ndarray, views: list[dict], references: list, names: list,
+                cameras: list, reference_world: np.ndarray) -> tuple[dict, list]:
+    """Every camera's errors (camera_errors) of its (T, S, 17, 3) hypotheses and (T, 17, 3) central
+    answers, and its scaled track; with
     the foot skate (gfpose.sequences.contacts.foot_skate: mm of horizontal ankle slide per frame pair the
     reference's foot is in contact, TRUE_CONTACTS on the world reference, z up) of the placed track and of
     the reference itself."""
@@ -249,20 +262,21 @@ def score_views(hypotheses: np.ndarray, views: list[dict], references: list, nam
     tracks = [scaled_track(h, view, scale) for h, view, scale in zip(hypotheses, views, scales)]
     reference_world, contacts = reference_contacts(reference_world)
     errors = {}
-    for name, h, ref, view, scale, (track, placed), camera in zip(names, hypotheses, references, views, scales,
-                                                                   tracks, cameras):
-        errors[name] = camera_errors(h, ref, view["keypoints"], scale, track)
+    for name, h, one, ref, view, scale, (track, placed), camera in zip(names, hypotheses, central, references, views,
+                                                                        scales, tracks, cameras):
+        errors[name] = camera_errors(h, ref, view["keypoints"], scale, track, one.astype(np.float64))
         errors[name]["foot_skate_mm"] = {"track": skate(placed, contacts, camera.R @ WORLD_UP),
                                          "reference": skate(reference_world, contacts, WORLD_UP)}
     return errors, [track for track, _ in tracks]
 
 
 def camera_errors(hyps: np.ndarray, reference: np.ndarray, keypoints: np.ndarray, scale: float,
-                  track: np.ndarray) -> dict:
+                  track: np.ndarray, central: np.ndarray) -> dict:
     """The global scale, the 2D fit (px) of the first hypothesis and of the reference to the lifted
-    2D (T, 17, 2), and every joint set's errors of one camera's hypotheses (T, S, 17, 3)."""
-    errors = {name: joint_set_errors(hyps[..., joints, :], track[:, joints], reference[:, joints], scale)
-              for name, joints in JOINT_SETS.items()}
+    2D (T, 17, 2), and every joint set's errors of one camera's hypotheses (T, S, 17, 3) and central
+    answers (T, 17, 3)."""
+    errors = {name: joint_set_errors(hyps[..., joints, :], track[:, joints], reference[:, joints], scale,
+                                     central[:, joints]) for name, joints in JOINT_SETS.items()}
     fit = {"s1": weak_perspective_residual(hyps[:, 0], keypoints),
            "reference": weak_perspective_residual(reference, keypoints)}
     return {"scale": scale, "fit_2d_px": fit, **errors}
@@ -363,6 +377,8 @@ def comparison_table(report: dict, joint_set: str) -> str:
                            ("gfpose from mediapipe 3D", report["from_detector_3d"]["errors"][camera])):
             ours = row[joint_set]
             rows += [(f"{label} S=1", row["scale"], ours["p_mpjpe_s1"], ours["mpjpe_scaled_s1"], None, None),
+                     *([("gfpose central", row["scale"], ours["p_mpjpe_central"], ours["mpjpe_scaled_central"], None,
+                         None)] if label == "gfpose" else []),
                      (f"{label} track", row["scale"], ours["p_mpjpe_track"], ours["mpjpe_scaled_track"],
                       ours["track_acceleration"], ours["acceleration_error"])]
         rows += [(label, peer[variant][camera]["scale"],
@@ -550,13 +566,13 @@ def main() -> None:
         views = load_views(args.src, cameras, reference)
         cache = None if args.cache is None else args.cache.with_name(args.cache.stem + tag + args.cache.suffix)
         references = [reference_in_camera(reference["points_3d"].astype(np.float64), c) for c in cameras]
-        hypotheses, frames_per_s = lift_all(prior, cameras, views, cache, args.chain_frames)
+        hypotheses, central, frames_per_s = lift_all(prior, cameras, views, cache, args.chain_frames)
         world = reference["points_3d"].astype(np.float64)
-        errors, tracks = score_views(hypotheses, views, references, names, cameras, world)
+        errors, tracks = score_views(hypotheses, central, views, references, names, cameras, world)
         starts = [peer_poses(peer, person, reference, v)[0]["mediapipe_3d"] for v in range(len(cameras))]
         cache = None if cache is None else cache.with_name(cache.stem + "_from_detector_3d" + cache.suffix)
-        started, started_per_s = lift_all(prior, cameras, views, cache, args.chain_frames, starts)
-        from_detector_3d = {"errors": score_views(started, views, references, names, cameras, world)[0],
+        started, _, started_per_s = lift_all(prior, cameras, views, cache, args.chain_frames, starts)
+        from_detector_3d = {"errors": score_views(started, central, views, references, names, cameras, world)[0],
                             "lift_frames_per_s": started_per_s}
         peer_rows = peer_all(peer, person, reference, references, names)
         shown = len(reference["frames"]) // 2

@@ -140,7 +140,8 @@ def identity_counts(matched: np.ndarray, tracks: np.ndarray) -> tuple[list[dict]
 def lift_person(prior, camera: Camera, keypoints: np.ndarray, confidence: np.ndarray, image_size: np.ndarray,
                 cache: Path) -> dict:
     """A track's ideal-pinhole 2D lifted as `gfpose lift --calibration` does: hypotheses (T, S, 17, 3),
-    track (T, 17, 3) mm, the ideal 2D, the focal length and the lifting's seconds (cached in ``cache``)."""
+    track and central answers (T, 17, 3) mm, the ideal 2D, the focal length and the lifting's seconds
+    (cached in ``cache``)."""
     if cache.exists():
         return dict(np.load(cache))
     ideal, focal = camera.ideal_pinhole(keypoints, image_size)
@@ -148,7 +149,8 @@ def lift_person(prior, camera: Camera, keypoints: np.ndarray, confidence: np.nda
     start = time.perf_counter()
     take = prior.lift_take(ideal.astype(np.float32), sizes, FPS, HYPOTHESES, confidence, SEED, joints="detector",
                            focal_px=focal, chain_frames=CHAIN_FRAMES)
-    lifted = {"hypotheses": take.hypotheses, "track": take.track, "keypoints": ideal, "focal_px": focal,
+    lifted = {"hypotheses": take.hypotheses, "track": take.track, "central": take.central, "keypoints": ideal,
+              "focal_px": focal,
               "seconds": time.perf_counter() - start}
     atomic_write(cache, lambda tmp: np.savez_compressed(tmp, **lifted))
     return lifted
@@ -161,7 +163,8 @@ def score(lifted: dict, reference: np.ndarray, scored: np.ndarray | None = None)
     hyps = lifted["hypotheses"].astype(np.float64)
     scale = bone_size(reference) / bone_size(hyps)
     track = root_center(lifted["track"].astype(np.float64)) * scale
-    return camera_errors(hyps, reference if scored is None else scored, lifted["keypoints"], scale, track)
+    return camera_errors(hyps, reference if scored is None else scored, lifted["keypoints"], scale, track,
+                         lifted["central"].astype(np.float64))
 
 
 def crop_rows(path: Path) -> dict:

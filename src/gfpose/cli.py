@@ -97,11 +97,13 @@ def cmd_estimate(args):
         fps = args.fps or DEFAULT_FPS
         take = prior.lift_take(kp.keypoints, kp.image_size, fps, args.hypotheses or 50, kp.confidence, args.seed,
                                kp.joints, args.focal_px, args.chain_frames or CHAIN_FRAMES)
-        return _save_npz(args.output, track=take.track, hypotheses=take.hypotheses, spread_mm=take.spread_mm,
-                         keypoints_2d=kp.keypoints, image_size=kp.image_size, fps=np.float32(fps))
+        return _save_npz(args.output, track=take.track, hypotheses=take.hypotheses, central=take.central,
+                         spread_mm=take.spread_mm, keypoints_2d=kp.keypoints, image_size=kp.image_size,
+                         fps=np.float32(fps))
     hyps = prior.estimate(kp.keypoints, kp.image_size, args.hypotheses or 1, confidence=kp.confidence, seed=args.seed,
                           joints=kp.joints)
-    _save_npz(args.output, hypotheses=hyps, keypoints_2d=kp.keypoints, image_size=kp.image_size)
+    central = prior.central_estimate(kp.keypoints, kp.image_size, kp.confidence, kp.joints)
+    _save_npz(args.output, hypotheses=hyps, central=central, keypoints_2d=kp.keypoints, image_size=kp.image_size)
 
 
 def cmd_complete(args):

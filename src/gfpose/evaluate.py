@@ -118,7 +118,7 @@ def _request(sampler, spec: EvalTask, inputs: EvalInputs):
 def evaluate(sampler, poseset, spec: EvalTask = EvalTask(), progress: bool = True) -> dict:
     """Run one task with a gfpose.tasks.Sampler over a PoseSet; returns
     {'table': {row: {action: value}}, ...} (mm, %), with the settings that made it."""
-    inputs = eval_inputs(poseset, joints=sampler.config.model.joints if sampler.config else "mocap")
+    inputs = eval_inputs(poseset, joints=sampler.config.model.joints)
     count = len(inputs.poses)
     started = time.time()
     request, t0 = _request(sampler, spec, inputs)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 import torch
 
 from gfpose.conditions import Condition, condition_from_2d, condition_from_3d, model_to_poses, poses_to_model
+from gfpose.errors import InputError
 from gfpose.geometry import root_center
 from gfpose.parametrisation import ScoreModel
 from gfpose.precision import DTYPES, PRECISIONS, prepare_network, resolve_precision
@@ -132,6 +133,14 @@ def generate_request(count: int, num_joints: int) -> Request:
     return Request(Condition.empty(count, num_joints))
 
 
+CENTRAL_SOLVER = "dpm2m"  # Sampler.central: a deterministic solver of the probability-flow ODE
+
+
+def zero_start(shape, generator) -> torch.Tensor:
+    """The starting noise of the central answer: x(T) = 0 (a Coupling's start_noise)."""
+    return torch.zeros(shape)
+
+
 @dataclass(frozen=True)
 class Coupling:
     """A request's N inputs drawn together as the frames of one window, in one batch with one generator:
@@ -201,6 +210,20 @@ class Sampler:
     def run(self, request: Request, seed: int = 0, coupling: Coupling | None = None) -> torch.Tensor:
         """All results of a request, (N, S, J, 3) mm root-relative."""
         return torch.cat([poses for _, poses in self.iter_chunks(request, seed, coupling=coupling)])
+
+    def central(self, request: Request) -> torch.Tensor:
+        """(N, J, 3) mm: one deterministic answer per input of a request drawn from the prior (no start
+        poses): the probability-flow ODE (Song et al. 2021, the deterministic twin of Eq. 5's reverse SDE;
+        DPM-Solver-2M) from x(T) = 0, the centre of the distribution at T = 1, instead of a random start.
+        For Gaussian data N(m, v) it lands on m up to alpha(1) sqrt(v) / sigma(1) (0.7% of the prior's
+        std for the default SDE); for a pose posterior, near its mode. docs/RESULTS.md, One answer."""
+        if request.start_mm is not None:
+            raise InputError("central: the request has start poses; the central answer starts from x(T) = 0")
+        ode = self.with_settings(name=CENTRAL_SOLVER)
+        rows = ode.settings.max_batch
+        return torch.cat([ode.run(replace(request, cond=request.cond[i:i + rows], hypotheses=1),
+                                  coupling=Coupling(start_noise=zero_start))[:, 0]
+                          for i in range(0, len(request), rows)])
 
     def _draw(self, request: Request, rows: slice, generator, coupling: Coupling) -> torch.Tensor:
         """One chunk, in model units: reverse-time sampling of S draws per input from t_start to EPS (or

@@ -3,7 +3,8 @@
 Outputs in ``out_dir`` (each written atomically, so a failed run leaves earlier files intact):
 
 - ``lift.npz``: per person keypoints_2d, confidence (1/0 for observed/missing joints when the input
-  has none), image_size, hypotheses (T, S, 17, 3) mm, track (T, 17, 3) mm, root (T, 3) mm (the
+  has none), image_size, hypotheses (T, S, 17, 3) mm, central (T, 17, 3) mm (each frame's one
+  deterministic answer, as close as the hypotheses' mean), track (T, 17, 3) mm, root (T, 3) mm (the
   track's camera-frame position, placed with the feet held while in contact), contacts (T, 2) 0/1
   (right, left ankle), spread_mm (T, 17), interval_center (T, 17, 3) and radius50_mm / radius90_mm
   (T, 17): balls around the hypotheses' mean meant to hold the true joint 50% / 90% of the time,
@@ -108,7 +109,8 @@ def lift_keypoints(prior, people: Keypoints2D | list[Keypoints2D], out_dir, fps:
         observed = np.isfinite(person.keypoints[..., 0]).astype(np.float32)
         for name, value in (("keypoints_2d", person.keypoints), ("image_size", person.image_size),
                             ("confidence", observed if person.confidence is None else person.confidence),
-                            ("hypotheses", take.hypotheses), ("track", take.track), ("root", take.root),
+                            ("hypotheses", take.hypotheses), ("central", take.central), ("track", take.track),
+                            ("root", take.root),
                             ("contacts", take.contacts.astype(np.uint8)), ("spread_mm", take.spread_mm),
                             ("interval_center", interval.center), ("radius50_mm", interval.radius[..., 0]),
                             ("radius90_mm", interval.radius[..., 1]),

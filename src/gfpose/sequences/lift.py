@@ -48,6 +48,7 @@ from gfpose.sequences.propagate import (
     propagate_hypotheses,
 )
 from gfpose.skeleton import NUM_JOINTS
+from gfpose.tasks import estimate_request
 from gfpose.validation import as_numbers, check_2d_input, check_count, check_poses_mm, check_seed, positive_scalar
 
 DEFAULT_FPS = 30.0  # the frame rate of a take that does not say
@@ -58,10 +59,12 @@ CHAIN_FRAMES = Propagation().chain_frames  # the default for a video or keypoint
 class TakeLift(PlacedTrack):
     """A lifted take: the placed track (PlacedTrack: the root-relative track (T, 17, 3) mm, its
     camera-frame root path (T, 3) mm and its feet's contacts (T, 2) bool, right and left), the
-    hypotheses (T, S, 17, 3) mm, spread_mm (T, 17), the frames without a person (NaN in the
-    arrays) and the focal length (T,) px the keypoints were read with."""
+    hypotheses (T, S, 17, 3) mm, each frame's central answer (T, 17, 3) mm (central_take), spread_mm
+    (T, 17), the frames without a person (NaN in the arrays) and the focal length (T,) px the
+    keypoints were read with."""
 
     hypotheses: np.ndarray
+    central: np.ndarray
     spread_mm: np.ndarray
     missing_frames: np.ndarray
     focal_px: np.ndarray
@@ -90,11 +93,7 @@ def estimate_take(sampler, keypoints: Keypoints2D, num_hypotheses: int, seed: in
     own); a frame where it is complete starts from it (propagate.hypotheses_from_starts), the others
     are drawn from the prior."""
     count = check_count(num_hypotheses, "num_hypotheses")
-    present = frames_with_person(keypoints)
-    focal = None if focal_px is None else positive_scalar(focal_px, "focal_px")
-    kp = to_training_camera(keypoints.keypoints[present], keypoints.image_size[present], focal)
-    conf = None if keypoints.confidence is None else keypoints.confidence[present]
-    points, sizes = (torch.from_numpy(a) for a in check_2d_input(kp, keypoints.image_size[present], conf))
+    present, points, sizes = training_camera_input(keypoints, focal_px)
     started = np.zeros(len(points), dtype=bool)
     if start_3d_mm is not None:
         starts = check_starts(start_3d_mm, len(present))[present]
@@ -111,6 +110,26 @@ def estimate_take(sampler, keypoints: Keypoints2D, num_hypotheses: int, seed: in
                                                frame_index=np.flatnonzero(present)[~started]).numpy()
     hyps[present] = drawn
     return hyps
+
+
+def training_camera_input(keypoints: Keypoints2D, focal_px: float | None):
+    """(present (T,) bool, keypoints (P, 17, 2), image sizes (P, 2)) of the P frames with a person, the
+    keypoints moved to the training camera's rays (to_training_camera), missing ones NaN."""
+    present = frames_with_person(keypoints)
+    focal = None if focal_px is None else positive_scalar(focal_px, "focal_px")
+    kp = to_training_camera(keypoints.keypoints[present], keypoints.image_size[present], focal)
+    conf = None if keypoints.confidence is None else keypoints.confidence[present]
+    points, sizes = (torch.from_numpy(a) for a in check_2d_input(kp, keypoints.image_size[present], conf))
+    return present, points, sizes
+
+
+def central_take(sampler, keypoints: Keypoints2D, focal_px: float | None = None) -> np.ndarray:
+    """(T, 17, 3) mm: the central answer of every frame with a person (Sampler.central: one deterministic
+    draw, as close to the truth as the mean of many hypotheses); NaN for the others."""
+    present, points, sizes = training_camera_input(keypoints, focal_px)
+    central = np.full((len(present), points.shape[1], 3), np.nan, dtype=np.float32)
+    central[present] = sampler.central(estimate_request(points, sizes)).numpy()
+    return central
 
 
 def check_starts(start_3d_mm, frames: int) -> np.ndarray:
@@ -151,5 +170,5 @@ def lift_take(sampler, keypoints: Keypoints2D, fps: float = DEFAULT_FPS, num_hyp
     placed = select_track(hyps, keypoints, fps, focal_px)
     focal = training_focal(keypoints.image_size) if focal_px is None else np.full(len(hyps), focal_px)
     missing = np.flatnonzero(np.isnan(placed.track).all(axis=(1, 2)))
-    return TakeLift(placed.track, placed.root, placed.contacts, hyps, hypothesis_spread(hyps), missing,
-                    focal.astype(np.float32))
+    return TakeLift(placed.track, placed.root, placed.contacts, hyps, central_take(sampler, keypoints, focal_px),
+                    hypothesis_spread(hyps), missing, focal.astype(np.float32))
