@@ -1,21 +1,27 @@
 """Calibration of the per-joint intervals (gfpose.uncertainty, issue 30 item 2): the share of true
 joints inside the 50% and 90% balls, per held-out set, per joint, before (temperature 1) and after
-the temperatures fitted here, for hypotheses drawn independently and in warm-started chains, around
-the hypotheses' mean and around the track `gfpose lift` writes.
+the calibration fitted here (per-joint temperatures and a power of each frame's placement residual,
+gfpose.uncertainty.fit_calibration), for hypotheses drawn independently and in warm-started chains,
+around the hypotheses' mean and around the track `gfpose lift` writes.
 
 Hypotheses: the shipped models (`PosePrior.pretrained(device='cpu', precision='fp32')`, default
 sampler), S = 50 per frame, drawn as `gfpose lift` draws them (``PosePrior.lift_take``,
 gfpose.sequences.lift: ``chain_frames`` 1 = independent, 12 = warm-started chains, and its track).
 
-Calibration set (fits the temperatures; ``--fit`` writes them to
+Calibration set (fits temperatures and exponents; ``--fit`` writes them to
 src/gfpose/assets/uncertainty_calibration.json): held-out takes that no held-out set below uses, in
 many short windows because coverage varies far more between takes than between frames of a take (a
-take's own 90% temperature ranges from 0.5 to 2.8): by default the HDM05 test actors and the CMU BVH
-test subjects (``--calibrate-on``; windows of ``--calib-frames`` frames every ``--calib-stride``),
-each through a fixed seeded camera (seed 1). Training takes (``cmu-train``, ``bandai-train``) fit
-temperatures too low: the models err less on the poses they were trained on. Twice: with exact 2D
-('mocap' kinds) and with the derived joints where a detector puts them plus detector-like 2D noise
-('detector' kinds, what `gfpose lift` of a video sees).
+take's own 90% temperature ranges from 0.6 to 6.9 for the mocap model, and follows how far the hypotheses miss the 2D).
+By default (``--calibrate-on``) the HDM05 test actors with the CMU BVH test subjects (other motions
+and bodies: large residuals) and the bundled test takes no held-out set uses (the models' own kind
+of motion: small residuals), windows of ``--calib-frames`` frames every ``--calib-stride``, each
+set through a run of fixed seeded cameras (seed 1). Training takes (``cmu-train``,
+``bandai-train``) fit temperatures too low: the models err less on the poses they were trained on.
+Twice: with exact 2D ('mocap' kinds) and with the derived joints where a detector puts them plus
+detector-like 2D noise ('detector' kinds, what `gfpose lift` of a video sees). Only the exact-2D
+kinds fit a residual exponent: with a detector's 2D the residual mostly measures the detector's
+noise, whose synthetic level (5 px, 2% outliers) is not a real detector's, so the detector kinds
+keep b = 0 (docs/RESULTS.md, Uncertainty).
 
 Held-out sets: the bundled test split (``--frames`` random frames, the evaluation's fixed cameras,
 independent hypotheses around their mean); the CMU test split (likewise); the sequence benchmark's
@@ -28,11 +34,11 @@ otherwise the subject's size, not the pose, decides) and without it.
 
 Errors are root-relative in the camera frame (the model's frame, what lift.npz holds); the root is
 the origin and is left out. Writes docs/results/uncertainty.json and docs/images/reliability.png
-(observed against nominal coverage at levels 0.05 ... 0.95, temperature fitted on the calibration
-set at each level). Hypotheses are cached in ``--cache`` (npz per set and chain kind).
+(observed against nominal coverage at levels 0.05 ... 0.95, calibration fitted at each level).
+Hypotheses are cached in ``--cache`` (npz per set and chain kind).
 
     python benchmarks/uncertainty.py [--fit] [--frames 500] [--take-frames 24] [--every-take 1]
-        [--calibrate-on hdm05-test,cmu-bvh-test] [--calib-frames 30] [--calib-stride 240]
+        [--calibrate-on hdm05-test+cmu-bvh-test,bandai-test] [--calib-frames 30] [--calib-stride 240]
 """
 
 from __future__ import annotations
@@ -51,21 +57,25 @@ from matplotlib.figure import Figure
 import gfpose
 from gfpose.atomic import atomic_write
 from gfpose.data.bandai import load_bundled
+from gfpose.data.keypoints import Keypoints2D
 from gfpose.data.noise2d import detector_noise
 from gfpose.data.posefile import load_pose_npz
 from gfpose.evaluate import eval_inputs
 from gfpose.geometry import root_center
 from gfpose.joint_definitions import with_joint_definition
+from gfpose.sequences.lift import placement_residual
 from gfpose.sequences.takes import Take, TakeView, fixed_camera_views, load_takes
 from gfpose.skeleton import H36M_JOINTS
 from gfpose.uncertainty import (
     CALIBRATION_PATH,
+    EXPONENTS,
     JOINTS,
     KINDS,
     LEVELS,
+    RESIDUAL_REFERENCE_MM,
     coverage,
     error_ratio,
-    fit_temperature,
+    fit_calibration,
     joint_intervals,
 )
 
@@ -112,13 +122,11 @@ def windows(takes: list[Take], frames: int, stride: int) -> list[Take]:
             for t in takes for start in range(0, max(1, len(t.poses) - frames + 1), stride)]
 
 
-def bandai_train_takes(count: int) -> list[Take]:
-    """``count`` takes spread evenly over the bundled set's training split (the shipped models' own
-    training takes), frames in order (near-duplicate frames were dropped from the set: 30 fps with gaps)."""
-    bundled = load_bundled().select_split("train")
-    names = list(dict.fromkeys(bundled.take))
+def bandai_takes(bundled, names) -> list[Take]:
+    """The takes ``names`` of a split of the bundled set, frames in order (near-duplicate frames were
+    dropped from the set: 30 fps with gaps)."""
     takes = []
-    for name in names[::max(1, len(names) // count)][:count]:
+    for name in names:
         rows = np.flatnonzero(bundled.take == name)
         rows = rows[np.argsort(bundled.frame[rows])]
         takes.append(Take(str(name), str(bundled.action[rows[0]]), "bandai", 30.0,
@@ -126,16 +134,37 @@ def bandai_train_takes(count: int) -> list[Take]:
     return takes
 
 
-# Calibration sources. HDM05 and CMU BVH are 120 Hz captures whose near-duplicate frames were dropped
-# (benchmarks/data/README.md): a take's rate is 120 / its median step. The test splits are held-out
-# actors and subjects that no shipped model saw and that no held-out set below uses; the training
-# takes were seen by every shipped model (cmu17 'train' since the estimation and detector models).
+def bandai_train_takes(count: int) -> list[Take]:
+    """``count`` takes spread evenly over the bundled set's training split (the shipped models' own
+    training takes)."""
+    bundled = load_bundled().select_split("train")
+    names = list(dict.fromkeys(bundled.take))
+    return bandai_takes(bundled, names[::max(1, len(names) // count)][:count])
+
+
+def bandai_test_takes(held_out_frames: int) -> list[Take]:
+    """The bundled test split's takes that no held-out set below uses: neither a test take of the
+    sequence benchmark nor holding one of the bundled test set's ``held_out_frames`` random frames."""
+    bundled = load_bundled().select_split("test")
+    _, rows = sampled_rows(bundled, held_out_frames, 0)
+    used = set(bundled.take[rows]) | {t.name for t in load_takes(ROOT / "benchmarks/data/sequences.npz")}
+    return bandai_takes(bundled, [name for name in dict.fromkeys(bundled.take) if name not in used])
+
+
+# Calibration sources, each a function of the command's arguments. HDM05 and CMU BVH are 120 Hz
+# captures whose near-duplicate frames were dropped (benchmarks/data/README.md): a take's rate is 120 /
+# its median step. The test splits are held-out actors and subjects that no shipped model saw and
+# that no held-out set below uses; 'bandai-test' the bundled test takes no held-out set uses (the
+# shipped models' own kind of motion); the training takes were seen by every shipped model (cmu17
+# 'train' since the estimation and detector models).
 CALIBRATION_SOURCES = {
-    "hdm05-test": lambda: npz_takes(ROOT / "benchmarks/data/hdm05_17.npz", "test", lambda step: 120 / step, "hdm05"),
-    "cmu-bvh-test": lambda: npz_takes(ROOT / "benchmarks/data/cmu_bvh17.npz", "test", lambda step: 120 / step,
-                                      "cmu-bvh"),
-    "cmu-train": lambda: npz_takes(ROOT / "benchmarks/data/cmu17.npz", "train", lambda step: 24 / step, "cmu"),
-    "bandai-train": lambda: bandai_train_takes(40),
+    "hdm05-test": lambda args: npz_takes(ROOT / "benchmarks/data/hdm05_17.npz", "test", lambda step: 120 / step,
+                                         "hdm05"),
+    "cmu-bvh-test": lambda args: npz_takes(ROOT / "benchmarks/data/cmu_bvh17.npz", "test", lambda step: 120 / step,
+                                           "cmu-bvh"),
+    "bandai-test": lambda args: bandai_test_takes(args.frames),
+    "cmu-train": lambda args: npz_takes(ROOT / "benchmarks/data/cmu17.npz", "train", lambda step: 24 / step, "cmu"),
+    "bandai-train": lambda args: bandai_train_takes(40),
 }
 
 
@@ -165,13 +194,38 @@ def lift_views(prior, views, chain_frames: int, joints: str) -> dict:
     return {"hypotheses": np.concatenate(hyps), "track": np.concatenate(tracks), "truth": np.concatenate(truth)}
 
 
-def lift_frames(prior, poseset, count: int, seed: int) -> dict:
-    """Independent hypotheses of ``count`` random frames of a test split (the evaluation's cameras)."""
+def view_residuals(views, hypotheses: np.ndarray, joints: str) -> np.ndarray:
+    """(N,) placement residual of the hypotheses' mean of every frame of the take views, concatenated."""
+    out, start = [], 0
+    for view in views:
+        frames = len(view.keypoints)
+        sizes = np.tile(view.image_size.astype(np.float32), (frames, 1))
+        out.append(placement_residual(hypotheses[start:start + frames].mean(1),
+                                      Keypoints2D(view.keypoints.astype(np.float32), None, sizes, joints)))
+        start += frames
+    return np.concatenate(out)
+
+
+def sampled_rows(poseset, count: int, seed: int):
+    """The evaluation inputs of a test split and ``count`` random rows of them."""
     inputs = eval_inputs(poseset)
     rows = np.sort(np.random.default_rng(seed).choice(len(inputs.poses), min(count, len(inputs.poses)),
                                                       replace=False))
+    return inputs, rows
+
+
+def lift_frames(prior, poseset, count: int, seed: int) -> dict:
+    """Independent hypotheses of ``count`` random frames of a test split (the evaluation's cameras)."""
+    inputs, rows = sampled_rows(poseset, count, seed)
     hyps = prior.estimate(inputs.keypoints[rows].numpy(), inputs.image_size[rows].numpy(), HYPOTHESES, seed=SEED)
     return {"hypotheses": hyps, "truth": inputs.poses[rows].numpy()}
+
+
+def frame_residuals(poseset, count: int, seed: int, hypotheses: np.ndarray) -> np.ndarray:
+    """(N,) placement residual of the hypotheses' mean of lift_frames' rows."""
+    inputs, rows = sampled_rows(poseset, count, seed)
+    keypoints = Keypoints2D(inputs.keypoints[rows].numpy(), None, inputs.image_size[rows].numpy(), "mocap")
+    return placement_residual(hypotheses.mean(1), keypoints)
 
 
 def lift_footage(prior, chain_frames: int) -> dict:
@@ -195,12 +249,29 @@ def lift_footage(prior, chain_frames: int) -> dict:
     return {"hypotheses": np.stack(hyps), "track": np.stack(tracks), "truth": np.stack(truth)}
 
 
+def footage_residuals(hypotheses: np.ndarray) -> np.ndarray:
+    """(V, T) placement residual of the hypotheses' mean of each footage view (lift_footage's input)."""
+    from monocular_vs_reference import load_views
+
+    from gfpose.media.calibration import read_qualisys
+    src = ROOT.parent / "shared/data/pose2sim-demo"
+    reference = dict(np.load(ROOT / "benchmarks/footage/multiview_reference.npz"))
+    views = load_views(src, read_qualisys(src / "Calib.qca.txt"), reference)
+    out = []
+    for h, view in zip(hypotheses, views):
+        sizes = np.tile(np.asarray(view["image_size"], dtype=np.float32), (len(view["keypoints"]), 1))
+        keypoints = Keypoints2D(view["keypoints"].astype(np.float32), view["confidence"], sizes, "detector")
+        out.append(placement_residual(h.mean(1), keypoints, float(view["focal_px"])))
+    return np.stack(out)
+
+
 def scaled_footage(data: dict) -> dict:
     """Hypotheses and tracks of each camera times its bone-rule scale (monocular_vs_reference.bone_size)."""
     from monocular_vs_reference import bone_size
     scales = np.array([bone_size(ref) / bone_size(h) for h, ref in zip(data["hypotheses"], data["truth"])])
     return {"hypotheses": data["hypotheses"] * scales[:, None, None, None, None],
-            "track": data["track"] * scales[:, None, None, None], "truth": data["truth"], "scales": scales}
+            "track": data["track"] * scales[:, None, None, None], "truth": data["truth"], "scales": scales,
+            "residual": data["residual"]}  # a property of the input: the user scales the balls, not it
 
 
 def as_frames(data: dict) -> dict:
@@ -212,9 +283,11 @@ def centre(data: dict, kind: str):
     return None if kind.endswith("mean") else data["track"].astype(np.float64)
 
 
-def summary(truth, hyps, center, temperature, levels=LEVELS) -> dict:
+def summary(data: dict, center, temperature, exponent, levels=LEVELS) -> dict:
     """Coverage per level (all moving joints pooled, and per joint) and the median radius."""
-    intervals = joint_intervals(hyps, center, levels, temperature=temperature)
+    truth = data["truth"]
+    intervals = joint_intervals(data["hypotheses"], center, levels, temperature=temperature,
+                                residual_mm=data["residual"], exponent=exponent)
     per_joint = coverage(truth, intervals)  # (J, L)
     pooled = np.nanmean(per_joint[MOVING], axis=0)  # every joint is seen in every frame: same as pooling rows
     out = {}
@@ -234,12 +307,11 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=500, help="random frames of each single-frame test split")
     parser.add_argument("--take-frames", type=int, default=24, help="first frames of each test take")
     parser.add_argument("--every-take", type=int, default=1, help="of the test takes")
-    parser.add_argument("--calibrate-on", default="hdm05-test,cmu-bvh-test",
-                        help=f"calibration sources, of {', '.join(CALIBRATION_SOURCES)}")
+    parser.add_argument("--calibrate-on", default="hdm05-test+cmu-bvh-test,bandai-test",
+                        help="calibration sets, comma-separated; a set is one or more sources joined by '+', seen "
+                             f"through one run of seeded cameras; sources: {', '.join(CALIBRATION_SOURCES)}")
     parser.add_argument("--calib-frames", type=int, default=30, help="frames of each calibration window")
     parser.add_argument("--calib-stride", type=int, default=240, help="a window starts every this many frames")
-    parser.add_argument("--per-joint", action=argparse.BooleanOptionalAction, default=True,
-                        help="a temperature per joint (else one per level)")
     parser.add_argument("--cache", type=Path, default=Path("/tmp/gfpose_uncertainty"))
     parser.add_argument("--json", type=Path, default=ROOT / "docs/results/uncertainty.json")
     parser.add_argument("--figure", type=Path, default=ROOT / "docs/images/reliability.png")
@@ -247,29 +319,36 @@ def main() -> None:
     torch.set_num_threads(1)
     prior = gfpose.PosePrior.pretrained(device="cpu", precision="fp32")
     tag = f"f{args.frames}_t{args.take_frames}_e{args.every_take}"
-    sources = args.calibrate_on.split(",")
-    if unknown := set(sources) - set(CALIBRATION_SOURCES):
+    calib_sets = args.calibrate_on.split(",")
+    if unknown := {s for name in calib_sets for s in name.split("+")} - set(CALIBRATION_SOURCES):
         raise SystemExit(f"unknown calibration sources {sorted(unknown)}; expected some of {list(CALIBRATION_SOURCES)}")
-    calib_tag = f"{'+'.join(sources)}_f{args.calib_frames}_s{args.calib_stride}"
+    calib_takes = {name: windows([t for s in name.split("+") for t in CALIBRATION_SOURCES[s](args)],
+                                 args.calib_frames, args.calib_stride) for name in calib_sets}
 
     chains = {"independent": 1, "warm": WARM_CHAIN}
-    calib_takes = windows([t for name in sources for t in CALIBRATION_SOURCES[name]()], args.calib_frames,
-                          args.calib_stride)
     test_takes = load_takes(ROOT / "benchmarks/data/sequences.npz")
     calib, takes = {}, {}
     for joints in JOINTS:
-        calib_views = take_views(calib_takes, 1, args.calib_frames, 1, joints)
         test_views = take_views(test_takes, args.every_take, args.take_frames, 0, joints)
         for c, n in chains.items():
-            calib[joints, c] = cached(args.cache, f"calib_{joints}_{c}_{calib_tag}",
-                                      lambda v=calib_views, n=n, j=joints: lift_views(prior, v, n, j))
             takes[joints, c] = cached(args.cache, f"takes_{joints}_{c}_{tag}",
                                       lambda v=test_views, n=n, j=joints: lift_views(prior, v, n, j))
-    bundled = cached(args.cache, f"bundled_{tag}",
-                     lambda: lift_frames(prior, load_bundled().select_split("test"), args.frames, 0))
-    cmu = cached(args.cache, f"cmu_{tag}", lambda: lift_frames(
-        prior, load_pose_npz(ROOT / "benchmarks/data/cmu17.npz").select_split("test"), args.frames, 0))
+            takes[joints, c]["residual"] = view_residuals(test_views, takes[joints, c]["hypotheses"], joints)
+            parts = []
+            for name, pieces in calib_takes.items():
+                views = take_views(pieces, 1, args.calib_frames, 1, joints)
+                part = cached(args.cache, f"calib_{joints}_{c}_{name}_f{args.calib_frames}_s{args.calib_stride}",
+                              lambda v=views, n=n, j=joints: lift_views(prior, v, n, j))
+                parts.append({**part, "residual": view_residuals(views, part["hypotheses"], joints)})
+            calib[joints, c] = {k: np.concatenate([part[k] for part in parts]) for k in parts[0]}
+    single = {}
+    for name, load in (("bundled", lambda: load_bundled().select_split("test")),
+                       ("cmu", lambda: load_pose_npz(ROOT / "benchmarks/data/cmu17.npz").select_split("test"))):
+        single[name] = cached(args.cache, f"{name}_{tag}", lambda load=load: lift_frames(prior, load(), args.frames, 0))
+        single[name]["residual"] = frame_residuals(load(), args.frames, 0, single[name]["hypotheses"])
     footage = {c: cached(args.cache, f"footage_{c}", lambda n=n: lift_footage(prior, n)) for c, n in chains.items()}
+    for data in footage.values():
+        data["residual"] = footage_residuals(data["hypotheses"])
 
     def split(kind: str) -> tuple[str, str]:  # 'detector-warm-track' -> ('detector', 'warm')
         return tuple(kind.split("-")[:2])
@@ -277,21 +356,25 @@ def main() -> None:
     # held-out sets: name -> kind -> data (N, ...); single-frame sets have independent hypotheses and no track
     mocap_kinds = [k for k in KINDS if k.startswith("mocap")]
     detector_kinds = [k for k in KINDS if k.startswith("detector")]
-    sets = {"bundled test": {"mocap-independent-mean": bundled}, "CMU test": {"mocap-independent-mean": cmu},
+    sets = {"bundled test": {"mocap-independent-mean": single["bundled"]},
+            "CMU test": {"mocap-independent-mean": single["cmu"]},
             "test takes": {k: takes[split(k)] for k in mocap_kinds},
             "test takes, detector 2D": {k: takes[split(k)] for k in detector_kinds},
             "footage (scaled)": {k: as_frames(scaled_footage(footage[split(k)[1]])) for k in detector_kinds},
             "footage (unscaled)": {k: as_frames(footage[split(k)[1]]) for k in detector_kinds}}
 
-    temperatures, grid_temperatures, calibration = {}, {}, {}
+    fitted, calibration = {}, {}  # kind -> ((G, J) temperatures, (G,) exponents) at the GRID levels
+    at_levels = [GRID.index(q) for q in LEVELS]
     for kind in KINDS:
         data = calib[split(kind)]
         ratios = error_ratio(data["truth"], data["hypotheses"], centre(data, kind), GRID)
-        grid_temperatures[kind] = fit_temperature(ratios, GRID, per_joint=args.per_joint)
-        temperatures[kind] = grid_temperatures[kind][[GRID.index(q) for q in LEVELS]]
-        calibration[kind] = {"before": summary(data["truth"], data["hypotheses"], centre(data, kind), 1.0),
-                             "after": summary(data["truth"], data["hypotheses"], centre(data, kind),
-                                              temperatures[kind])}
+        fitted[kind] = fit_calibration(ratios, data["residual"], GRID,
+                                       exponents=EXPONENTS if kind.startswith("mocap") else (0.0,))
+        calibration[kind] = {"before": summary(data, centre(data, kind), 1.0, 0.0),
+                             "after": summary(data, centre(data, kind), fitted[kind][0][at_levels],
+                                              fitted[kind][1][at_levels])}
+    temperatures = {k: t[at_levels] for k, (t, _) in fitted.items()}
+    exponents = {k: b[at_levels] for k, (_, b) in fitted.items()}
 
     results, curves = {}, {}
     for set_name, kinds in sets.items():
@@ -299,26 +382,33 @@ def main() -> None:
             c = centre(data, kind)
             results.setdefault(set_name, {})[kind] = {
                 "frames": len(data["truth"]),
-                "before": summary(data["truth"], data["hypotheses"], c, 1.0),
-                "after": summary(data["truth"], data["hypotheses"], c, temperatures[kind]),
+                "before": summary(data, c, 1.0, 0.0),
+                "after": summary(data, c, temperatures[kind], exponents[kind]),
                 "centre_mpjpe_mm": float(np.nanmean(np.linalg.norm(
                     (data["hypotheses"].mean(1) if c is None else c) - data["truth"], axis=-1)[:, MOVING]))}
             curves.setdefault(kind, {})[set_name] = [
-                [float(np.nanmean(coverage(data["truth"], joint_intervals(data["hypotheses"], c, GRID, temperature=t))
-                                  [MOVING], axis=0)[i]) for i in range(len(GRID))]
-                for t in (1.0, grid_temperatures[kind])]
+                [float(np.nanmean(coverage(data["truth"], joint_intervals(
+                    data["hypotheses"], c, GRID, temperature=t, residual_mm=data["residual"], exponent=b))
+                    [MOVING], axis=0)[i]) for i in range(len(GRID))]
+                for t, b in ((1.0, 0.0), fitted[kind])]
 
     report = {
         "command": " ".join(["python", *sys.argv]),
         "hypotheses": HYPOTHESES, "seed": SEED, "warm_chain_frames": WARM_CHAIN,
-        "calibration_set": f"{', '.join(sources)}: windows of {args.calib_frames} frames every {args.calib_stride} "
-                           f"frames of each take, {len(calib_takes)} windows, {len(calib['mocap', 'warm']['truth'])} "
-                           "frames; exact 2D (mocap), or detector joints with detector_noise (detector)",
-        "definition": "ball around the centre (the hypotheses' mean or the track) of radius temperature x the "
-                      "level-quantile of the hypotheses' distances from it; coverage over the 16 non-root joints",
-        "per_joint_temperature": args.per_joint,
+        "calibration_set": f"{', '.join(calib_sets)}: windows of {args.calib_frames} frames every "
+                           f"{args.calib_stride} frames of each take, "
+                           f"{sum(len(w) for w in calib_takes.values())} windows, "
+                           f"{len(calib['mocap', 'warm']['truth'])} frames; exact 2D (mocap), or detector joints "
+                           "with detector_noise (detector)",
+        "definition": "ball around the centre (the hypotheses' mean or the track) of radius temperature x "
+                      f"(placement residual / {RESIDUAL_REFERENCE_MM:g} mm) ^ exponent x the level-quantile of the "
+                      "hypotheses' distances from it; coverage over the 16 non-root joints",
         "temperatures": {k: {f"{round(100 * q)}": [round(float(x), 3) for x in t[i]] for i, q in enumerate(LEVELS)}
                          for k, t in temperatures.items()},
+        "residual_exponents": {k: {f"{round(100 * q)}": float(b[i]) for i, q in enumerate(LEVELS)}
+                               for k, b in exponents.items()},
+        "residual_median_mm": {set_name: {kind: float(np.nanmedian(data["residual"])) for kind, data in kinds.items()}
+                               for set_name, kinds in sets.items()},
         "calibration": calibration,
         "held_out": results,
         "reliability": {"levels": list(GRID), "curves": curves},
@@ -327,7 +417,8 @@ def main() -> None:
     save_figure(args.figure, curves)
     if args.fit:
         table = {"levels": list(LEVELS), "fitted_by": COMMAND + " --fit", "calibration_set": report["calibration_set"],
-                 "temperature": {k: [[round(float(x), 4) for x in row] for row in t] for k, t in temperatures.items()}}
+                 "temperature": {k: [[round(float(x), 4) for x in row] for row in t] for k, t in temperatures.items()},
+                 "residual_exponent": {k: [float(x) for x in b] for k, b in exponents.items()}}
         atomic_write(CALIBRATION_PATH, lambda tmp: Path(tmp).write_text(json.dumps(table, indent=1) + "\n"))
     print(markdown(report))
 
@@ -335,7 +426,7 @@ def main() -> None:
 def markdown(report: dict) -> str:
     lines = ["| set | hypotheses, centre | frames | 50% before | 50% after | 90% before | 90% after | centre MPJPE |",
              "|---|---|---|---|---|---|---|---|"]
-    rows = [("training takes (calibration)", k, v) for k, v in report["calibration"].items()]
+    rows = [("calibration set", k, v) for k, v in report["calibration"].items()]
     rows += [(s, k, v) for s, kinds in report["held_out"].items() for k, v in kinds.items()]
     for set_name, kind, v in rows:
         cells = [f"{100 * v[when][level]['coverage']:.1f}" for level in ("50", "90") for when in ("before", "after")]

@@ -8,6 +8,7 @@ import torch
 
 from gfpose import PosePrior
 from gfpose.data.bvh import load_bvh
+from gfpose.data.keypoints import Keypoints2D
 from gfpose.data.rigs import GFPOSE_RIG
 from gfpose.errors import InputError
 from gfpose.media.bvh_denoise import denoise_bvh
@@ -16,6 +17,7 @@ from gfpose.sequences.api import complete_sequence, denoise_sequence, sequence_m
 from gfpose.sequences.damage import MocapDamage
 from gfpose.sequences.draw import draw_window
 from gfpose.sequences.filters import interpolate_gaps
+from gfpose.sequences.lift import placement_residual
 from gfpose.sequences.methods import SequenceMethod, estimate_track
 from gfpose.sequences.metrics import track_metrics
 from gfpose.sequences.takes import fixed_camera_views, load_takes
@@ -72,6 +74,26 @@ def test_the_lift_path_makes_the_track_smooth(prior, view, independent):
     assert take.hypotheses.shape == (FRAMES, 8, 17, 3) and take.spread_mm.shape == (FRAMES, 17)
     lifted = track_metrics(take.track, gt)
     assert lifted["acceleration"] < 0.2 * independent["acceleration"] and lifted["P1"] < independent["P1"]
+    np.testing.assert_allclose(take.residual_mm, placement_residual(take.hypotheses.mean(1), _keypoints(view)))
+
+
+def _keypoints(view) -> Keypoints2D:
+    keypoints, size, _ = _inputs(view)
+    return Keypoints2D(keypoints.copy(), None, np.tile(size, (len(keypoints), 1)))
+
+
+def test_placement_residual_of_the_true_pose_and_of_a_noisy_one(view):
+    """The true pose misses its exact 2D by nothing; with N(0, s^2) noise on every coordinate its
+    image-plane miss is Rayleigh: median s sqrt(2 ln 2) (a little less: the root placement absorbs
+    the noise's mean over the 17 joints)."""
+    truth = _inputs(view)[2]
+    np.testing.assert_allclose(placement_residual(truth, _keypoints(view)), 0, atol=0.01)
+    noisy = truth + np.random.default_rng(0).normal(0, 20.0, truth.shape)
+    residual = placement_residual(noisy, _keypoints(view))
+    np.testing.assert_allclose(np.median(residual), 20.0 * np.sqrt(2 * np.log(2)), rtol=0.1)
+    half_missing = _keypoints(view)
+    half_missing.keypoints[:, ::2] = np.nan  # fewer joints seen: still the same closed form
+    np.testing.assert_allclose(placement_residual(truth, half_missing), 0, atol=0.01)
 
 
 def test_cleaning_beats_the_damaged_take(prior, view):

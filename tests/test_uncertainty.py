@@ -9,9 +9,12 @@ from gfpose.errors import InputError
 from gfpose.uncertainty import (
     KINDS,
     LEVELS,
+    JointIntervals,
+    calibrated_exponent,
     calibrated_temperature,
     coverage,
     error_ratio,
+    fit_calibration,
     fit_temperature,
     joint_intervals,
     raw_radius,
@@ -91,17 +94,58 @@ def test_track_centre_root_and_missing_frames():
     assert (fit_temperature(ratios)[:, 0] == 1).all()
 
 
+def test_error_growing_with_the_residual_is_fitted_back_to_its_exponent():
+    # the truth strays from the hypotheses' mean by (rho / 10 mm) ** 0.5 times their own spread: the raw
+    # balls over-cover small residuals and under-cover large ones; the fit finds b = 0.5, T = 1
+    hyps, _, s = gaussian_case(frames=4000, samples=100, joints=3, seed=3)
+    rng = np.random.default_rng(4)
+    rho = np.exp(rng.uniform(np.log(2), np.log(50), len(hyps)))
+    truth = hyps.mean(1) + np.sqrt(rho / 10)[:, None, None] * s * rng.standard_normal((len(hyps), 3, 3))
+    t, b = fit_calibration(error_ratio(truth, hyps), rho, LEVELS)
+    np.testing.assert_allclose(b, 0.5, atol=0.1)
+    np.testing.assert_allclose(t, 1.0, rtol=0.15)
+    intervals = joint_intervals(hyps, temperature=t, residual_mm=rho, exponent=b)
+    for low in (rho < 10, rho >= 10):  # covered at the level whether the 2D is missed by little or much
+        part = JointIntervals(intervals.center[low], intervals.radius[low], LEVELS, intervals.spread[low])
+        np.testing.assert_allclose(coverage(truth[low], part)[1:].mean(0), LEVELS, atol=0.04)
+    raw = coverage(truth[rho < 5], joint_intervals(hyps[rho < 5], temperature=1.0)).mean(0)
+    assert (raw > np.array(LEVELS) + 0.05).all()
+
+
+def test_residual_scales_the_radius():
+    hyps, _, _ = gaussian_case(frames=3, samples=20)
+    raw = raw_radius(hyps)
+    scaled = joint_intervals(hyps, temperature=2.0, residual_mm=[40.0, 10.0, 0.0], exponent=0.5)
+    # (40 / 10) ** 0.5 = 2; 10 mm is the reference; below the 1 mm floor: 0.1 ** 0.5
+    factor = np.array([2.0, 1.0, 0.1 ** 0.5])
+    np.testing.assert_allclose(scaled.radius, 2.0 * raw * factor[:, None, None])
+    crossed = joint_intervals(hyps, temperature=[4.0, 1.0])  # a 50% ball wider than the raw 90% one
+    wider = 4.0 * raw[..., 0] > raw[..., 1]
+    assert wider.any()
+    np.testing.assert_allclose(crossed.radius[..., 1], np.where(wider, 4.0 * raw[..., 0], raw[..., 1]))
+    with pytest.raises(InputError, match="residual_mm"):
+        joint_intervals(hyps, temperature=1.0, exponent=0.5)
+    with pytest.raises(InputError, match="residual_mm"):
+        joint_intervals(hyps, temperature=1.0, residual_mm=[1.0, 2.0], exponent=0.5)
+
+
 def test_shipped_temperatures():
     hyps, _, _ = gaussian_case(frames=200, samples=50)
+    rho = np.full(200, 10.0)  # the reference residual: the temperature alone
     for kind in KINDS:
-        t = calibrated_temperature(kind)
+        t, b = calibrated_temperature(kind), calibrated_exponent(kind)
         assert t.shape == (2, 17) and (t > 0).all() and (t[:, 0] == 1).all()  # the root is never fitted
+        assert b.shape == (2,) and ((b >= 0) & (b <= 1.5)).all()
         joints, chains, centre = kind.split("-")
-        intervals = joint_intervals(hyps, None if centre == "mean" else hyps[:, 0], chains=chains, joints=joints)
+        intervals = joint_intervals(hyps, None if centre == "mean" else hyps[:, 0], chains=chains, joints=joints,
+                                    residual_mm=rho)
         assert (intervals.radius[..., 1] >= intervals.radius[..., 0]).mean() > 0.99  # 90% ball holds the 50% one
-    warm = joint_intervals(hyps, hyps[:, 0], chains="warm", joints="detector")
+    warm = joint_intervals(hyps, hyps[:, 0], chains="warm", joints="detector", residual_mm=rho)
     raw = raw_radius(hyps, hyps[:, 0])
     np.testing.assert_allclose(warm.radius, raw * calibrated_temperature("detector-warm-track").T)
+    if calibrated_exponent("detector-warm-track").any():
+        with pytest.raises(InputError, match="placement residual"):
+            joint_intervals(hyps, hyps[:, 0], chains="warm", joints="detector")
     with pytest.raises(InputError):
         calibrated_temperature("mocap-warm-median")
     with pytest.raises(InputError):

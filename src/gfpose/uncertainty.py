@@ -3,24 +3,26 @@ with a stated probability (50%, 90%), calibrated on held-out data.
 
 The interval of joint j at level q is the ball of radius
 
-    r_q = T_q[j] * quantile_q(|| h_s[j] - c[j] ||,  s = 1..S)
+    r_q = T_q[j] * (rho / rho_0) ** b * quantile_q(|| h_s[j] - c[j] ||,  s = 1..S)
 
 around the point estimate c (the hypotheses' mean, or the track `gfpose lift` writes): the q-quantile
-of the hypotheses' distances from c, times a temperature. Were the hypotheses exact posterior draws
-and c their mean, T = 1 would cover the truth with probability q (the truth and a hypothesis are then
-alike given the 2D). The sampler's hypotheses are not exact draws (too narrow or too wide by joint)
-and warm-started chains (gfpose.sequences.propagate) narrow them further, so T is fitted: on a
-calibration set the share of true joints inside T r_q is q exactly when T is the q-quantile of
-||truth - c|| / r_q (:func:`fit_temperature`). The shipped temperatures
-(``assets/uncertainty_calibration.json``, one (L, 17) table per kind in KINDS: exact or detector
-2D, independent or warm-started hypotheses, around their mean or the track) were fitted by
-``python benchmarks/uncertainty.py --fit --calibrate-on cmu-train,bandai-train`` on training takes
-(every CMU training take of benchmarks/data/cmu17.npz and 40 of the bundled training split), for the
-56,000-step detector model, and are checked on held-out sets. Training takes fit them too narrow (the
-models err less on poses they trained on); the benchmark's default calibration set is now held-out
-takes (the HDM05 test actors and CMU BVH test subjects), not yet fitted for the shipped weights
-(docs/RESULTS.md, Uncertainty; docs/results/uncertainty.json). The root (pelvis) is the origin of
-every root-relative pose: its radius is 0 and it is left out of the coverage.
+of the hypotheses' distances from c, times a temperature, times a power of the frame's placement
+residual rho (mm; gfpose.sequences.lift.placement_residual: how far the hypotheses' mean misses
+the 2D once placed; rho_0 = 10 mm). Were the hypotheses exact posterior draws and c their mean,
+T = 1 and b = 0 would cover the truth with probability q. They are not: the sampler's hypotheses
+are too narrow or too wide by joint, warm-started chains (gfpose.sequences.propagate) narrow them
+further, and on poses and bodies the prior has not learned the error grows far faster than the
+spread (a take's own 90% temperature ranges from 0.6 to 6.9 for the mocap model) while the 2D residual grows with it.
+So T and b are fitted on a calibration set (:func:`fit_calibration`): the exponent b that leaves
+the coverage even across the residual's quantile bins, and the per-joint T that makes it q
+overall. The shipped values (``assets/uncertainty_calibration.json``, one table per kind in KINDS:
+exact or detector 2D, independent or warm-started hypotheses, around their mean or the track) were
+fitted by ``python benchmarks/uncertainty.py --fit`` on held-out takes: the HDM05 test actors and
+CMU BVH test subjects (no shipped model saw them) and bundled test takes no held-out set uses. With
+a detector's 2D, b = 0: its residual mostly measures the detector's noise. They are checked on
+other held-out sets (docs/RESULTS.md, Uncertainty; docs/results/uncertainty.json). The root
+(pelvis) is the origin of every root-relative pose: its radius is 0 and it is left out of the
+coverage.
 
 Pure numpy; poses in mm, (..., J, 3), NaN for a missing joint or frame.
 """
@@ -46,6 +48,9 @@ JOINTS = ("mocap", "detector")  # exact H36M-17 2D, or a 2D detector's (gfpose.j
 KINDS = tuple(f"{joints}-{chains}-{centre}" for joints in JOINTS for chains in CHAINS for centre in CENTRES)
 CALIBRATION_PATH = Path(__file__).parent / "assets" / "uncertainty_calibration.json"
 CSV_COLUMNS = ("frame", "joint", "joint_name", "x_mm", "y_mm", "z_mm", "spread_mm")
+RESIDUAL_REFERENCE_MM = 10.0  # rho_0: a residual of this size leaves the radius at T times the quantile
+RESIDUAL_FLOOR_MM = 1.0       # residuals below are taken as this (exact 2D can be missed by ~0 mm)
+EXPONENTS = tuple(np.round(np.arange(0.0, 1.501, 0.05), 2))  # the exponents fit_calibration tries
 
 
 @dataclass(frozen=True)
@@ -109,17 +114,35 @@ def calibrated_temperature(kind: str, levels=LEVELS) -> np.ndarray:
     return rows[[fitted.index(round(q, 6)) for q in _check_levels(levels)]]
 
 
+def calibrated_exponent(kind: str, levels=LEVELS) -> np.ndarray:
+    """(L,) shipped residual exponents b of a kind in KINDS at ``levels`` (as calibrated_temperature)."""
+    calibrated_temperature(kind, levels)  # checks the kind and the levels
+    table = _calibration()
+    fitted = [round(q, 6) for q in table["levels"]]
+    return np.asarray(table["residual_exponent"][kind], dtype=np.float64)[
+        [fitted.index(round(q, 6)) for q in _check_levels(levels)]]
+
+
+def residual_scale(residual_mm, exponent) -> np.ndarray:
+    """(..., L) factors (rho / rho_0) ** b of per-frame residuals (...,) mm and exponents (L,)."""
+    rho = np.maximum(np.asarray(residual_mm, dtype=np.float64), RESIDUAL_FLOOR_MM) / RESIDUAL_REFERENCE_MM
+    return rho[..., None] ** np.asarray(exponent, dtype=np.float64)
+
+
 def joint_intervals(hypotheses: np.ndarray, center: np.ndarray | None = None, levels=LEVELS,
-                    chains: str = "independent", joints: str = "mocap", temperature=None) -> JointIntervals:
+                    chains: str = "independent", joints: str = "mocap", temperature=None,
+                    residual_mm=None, exponent=None) -> JointIntervals:
     """Calibrated per-joint intervals of (..., S, J, 3) mm hypotheses around ``center`` (..., J, 3)
     (None: the hypotheses' mean; else e.g. the track).
 
     chains: 'independent' (each frame drawn from T = 1) or 'warm' (warm-started chains, as `gfpose
     lift` draws videos) and joints, the 2D the hypotheses were lifted from: 'mocap' (exact, as in
     the synthetic test sets) or 'detector' (a 2D detector's, noisy, as `gfpose lift` of a video):
-    which shipped temperatures apply. temperature: None takes the shipped ones (kind
-    ``f"{joints}-{chains}-{'mean' if center is None else 'track'}"``); 1.0 gives the raw quantiles;
-    a scalar, (L,) or (L, J) array is used as given."""
+    which shipped calibration applies. temperature: None takes the shipped temperatures and
+    exponents (kind ``f"{joints}-{chains}-{'mean' if center is None else 'track'}"``), which need
+    ``residual_mm`` (...,), each frame's placement residual (gfpose.sequences.lift.placement_residual);
+    1.0 gives the raw quantiles; a scalar, (L,) or (L, J) array is used as given, with ``exponent``
+    (a scalar or (L,); None: 0, no residual term)."""
     levels = _check_levels(levels)
     for name, value, allowed in (("chains", chains, CHAINS), ("joints", joints, JOINTS)):
         if value not in allowed:
@@ -127,10 +150,23 @@ def joint_intervals(hypotheses: np.ndarray, center: np.ndarray | None = None, le
     h = np.asarray(hypotheses, dtype=np.float64)
     c = hypothesis_mean(h) if center is None else np.asarray(center, dtype=np.float64)
     if temperature is None:
-        temperature = calibrated_temperature(f"{joints}-{chains}-{'mean' if center is None else 'track'}", levels)
+        kind = f"{joints}-{chains}-{'mean' if center is None else 'track'}"
+        temperature = calibrated_temperature(kind, levels)
+        exponent = calibrated_exponent(kind, levels) if exponent is None else exponent
+    exponent = np.broadcast_to(np.asarray(0.0 if exponent is None else exponent, dtype=np.float64), (len(levels),))
     t = np.asarray(temperature, dtype=np.float64)
     t = t[:, None] if t.ndim == 1 else t  # (L,) -> one per level for every joint
     radius = raw_radius(h, c, levels) * np.swapaxes(np.broadcast_to(t, (len(levels), h.shape[-2])), 0, 1)
+    if exponent.any():
+        if residual_mm is None:
+            raise InputError("residual_mm: the calibrated intervals need each frame's placement residual "
+                             "(gfpose.sequences.lift.placement_residual, or TakeLift.residual_mm)")
+        residual = np.asarray(residual_mm, dtype=np.float64)
+        if residual.shape != h.shape[:-3]:
+            raise InputError(f"residual_mm: shape {residual.shape}, expected {h.shape[:-3]} (one per frame)")
+        radius = radius * residual_scale(residual, exponent)[..., None, :]
+    order = np.argsort(levels)  # a higher level's ball holds a lower one's (few hypotheses' quantiles can cross)
+    radius[..., order] = np.fmax.accumulate(radius[..., order], axis=-1)
     return JointIntervals(c, radius, levels, spread(h))
 
 
@@ -187,6 +223,34 @@ def fit_temperature(ratios: np.ndarray, levels=LEVELS, per_joint: bool = True) -
             if len(values):
                 out[i, moving] = np.quantile(values, q)
     return out
+
+
+def fit_calibration(ratios: np.ndarray, residual_mm: np.ndarray, levels=LEVELS, exponents=EXPONENTS,
+                    bins: int = 5) -> tuple[np.ndarray, np.ndarray]:
+    """((L, J) temperatures, (L,) exponents) from (N, J, L) error ratios (:func:`error_ratio`, temperature
+    1) and the frames' (N,) placement residuals: the exponent b of ``exponents`` whose per-joint
+    temperatures (:func:`fit_temperature` on the ratios over residual_scale) leave the coverage most
+    even across ``bins`` quantile bins of the residual (least squares of each bin's coverage against
+    its level, summed over the levels), and those temperatures. One b for every level keeps the
+    balls nested (the 90% one holds the 50% one)."""
+    levels = _check_levels(levels)
+    r = np.asarray(ratios, dtype=np.float64)
+    rho = np.asarray(residual_mm, dtype=np.float64)
+    if r.ndim != 3 or rho.shape != r.shape[:1] or r.shape[-1] != len(levels):
+        raise InputError(f"ratios {r.shape} and residual_mm {rho.shape}: expected (N, J, {len(levels)}) and (N,)")
+    which = np.digitize(rho, np.nanquantile(rho, np.linspace(0, 1, bins + 1)[1:-1]))
+    moving = (np.nan_to_num(r) > 0).any(axis=(0, 2))  # not the root, the origin of every pose
+
+    def fitted(b: float) -> tuple[np.ndarray, float]:
+        scaled = r / residual_scale(rho, [b])[..., None]  # (N, J, L)
+        t = fit_temperature(scaled, levels)
+        hit = np.where(np.isnan(scaled), np.nan, scaled <= t.T)[:, moving]  # (N, J', L)
+        loss = sum(((np.nanmean(hit[which == k], axis=(0, 1)) - levels) ** 2).sum()
+                   for k in range(bins) if (which == k).any())
+        return t, loss
+
+    best = min(exponents, key=lambda b: fitted(b)[1])
+    return fitted(best)[0], np.full(len(levels), float(best))
 
 
 def write_uncertainty_csv(path, intervals: JointIntervals, joint_names=H36M_JOINTS) -> Path:

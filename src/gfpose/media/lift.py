@@ -8,8 +8,9 @@ Outputs in ``out_dir`` (each written atomically, so a failed run leaves earlier 
   track's camera-frame position, placed with the feet held while in contact), contacts (T, 2) 0/1
   (right, left ankle), spread_mm (T, 17), interval_center (T, 17, 3) and radius50_mm / radius90_mm
   (T, 17): balls around the hypotheses' mean meant to hold the true joint 50% / 90% of the time,
-  calibrated on training takes (gfpose.uncertainty), missing_frames, focal_px (T,); and fps,
-  joint_names, people (P);
+  calibrated on held-out takes and widened where the hypotheses miss the 2D (gfpose.uncertainty),
+  residual_mm (T,) (that miss, gfpose.sequences.lift.placement_residual), missing_frames, focal_px
+  (T,); and fps, joint_names, people (P);
 - ``track.bvh`` (gfpose.media.bvh_export: the placed track, so the root moves and the feet stay
   put), ``track_contacts.csv`` and ``uncertainty.csv`` (per frame and joint);
 - ``lift.mp4`` (when ffmpeg is available) and ``lift.gif`` (at most 20 frames/s), every person drawn,
@@ -102,7 +103,7 @@ def lift_keypoints(prior, people: Keypoints2D | list[Keypoints2D], out_dir, fps:
     result = LiftResult(out / "lift.npz", [out / f"{person_key('track', i, total)}.bvh" for i in range(total)],
                         out / "lift.gif", None, [take.missing_frames for take in takes], lift_seconds, count)
     chains = "warm" if chain_frames > 1 else "independent"
-    intervals = [joint_intervals(take.hypotheses, chains=chains, joints=person.joints)
+    intervals = [joint_intervals(take.hypotheses, chains=chains, joints=person.joints, residual_mm=take.residual_mm)
                  for person, take in zip(people, takes)]
     arrays = {}
     for i, (person, take, interval) in enumerate(zip(people, takes, intervals)):
@@ -110,7 +111,7 @@ def lift_keypoints(prior, people: Keypoints2D | list[Keypoints2D], out_dir, fps:
         for name, value in (("keypoints_2d", person.keypoints), ("image_size", person.image_size),
                             ("confidence", observed if person.confidence is None else person.confidence),
                             ("hypotheses", take.hypotheses), ("central", take.central), ("track", take.track),
-                            ("root", take.root),
+                            ("root", take.root), ("residual_mm", take.residual_mm),
                             ("contacts", take.contacts.astype(np.uint8)), ("spread_mm", take.spread_mm),
                             ("interval_center", interval.center), ("radius50_mm", interval.radius[..., 0]),
                             ("radius90_mm", interval.radius[..., 1]),

@@ -41,6 +41,7 @@ from gfpose.errors import InputError
 from gfpose.geometry import root_center
 from gfpose.sequences.contacts import PlacedTrack
 from gfpose.sequences.methods import placed_path_through
+from gfpose.sequences.paths import root_translation
 from gfpose.sequences.propagate import (
     DETECTOR_START_NOISE_MM,
     Propagation,
@@ -60,12 +61,14 @@ class TakeLift(PlacedTrack):
     """A lifted take: the placed track (PlacedTrack: the root-relative track (T, 17, 3) mm, its
     camera-frame root path (T, 3) mm and its feet's contacts (T, 2) bool, right and left), the
     hypotheses (T, S, 17, 3) mm, each frame's central answer (T, 17, 3) mm (central_take), spread_mm
-    (T, 17), the frames without a person (NaN in the arrays) and the focal length (T,) px the
-    keypoints were read with."""
+    (T, 17), residual_mm (T,): how far the hypotheses' mean misses the 2D (placement_residual), the
+    frames without a person (NaN in the arrays) and the focal length (T,) px the keypoints were read
+    with."""
 
     hypotheses: np.ndarray
     central: np.ndarray
     spread_mm: np.ndarray
+    residual_mm: np.ndarray
     missing_frames: np.ndarray
     focal_px: np.ndarray
 
@@ -132,6 +135,25 @@ def central_take(sampler, keypoints: Keypoints2D, focal_px: float | None = None)
     return central
 
 
+def placement_residual(poses_mm: np.ndarray, keypoints: Keypoints2D, focal_px: float | None = None) -> np.ndarray:
+    """(T,) mm: how far each frame's root-relative pose (T, 17, 3) misses its own 2D, NaN for frames
+    without a person: the pose placed on the keypoints (paths.root_translation, in the training
+    camera's rays), the median over the seen joints of the image-plane distance between its
+    projection and the keypoint, in mm at the joint's depth. A pose the prior can explain lands
+    within the 2D's noise; poses it has not learned (other motions, other bodies) miss by more, and
+    their errors grow faster than the hypotheses' spread (gfpose.uncertainty)."""
+    present, points, sizes = training_camera_input(keypoints, focal_px)
+    poses = torch.from_numpy(np.asarray(poses_mm, dtype=np.float64)[present])
+    points, sizes = points.double(), sizes.double()
+    focal, center = training_focal(sizes), sizes / 2
+    placed = poses + root_translation(poses, points, focal, center)[:, None]
+    projected = focal[:, None, None] * placed[..., :2] / placed[..., 2:] + center[:, None]
+    miss_mm = (projected - points).norm(dim=-1) * placed[..., 2] / focal[:, None]
+    residual = np.full(len(present), np.nan)
+    residual[present] = np.nanmedian(miss_mm.numpy(), axis=1)
+    return residual
+
+
 def check_starts(start_3d_mm, frames: int) -> np.ndarray:
     """A take's start poses: (T, 17, 3) mm, T = ``frames``, root-centred; NaN joints (or a whole frame,
     where the detector gave no 3D) are allowed and leave that frame to the prior."""
@@ -171,4 +193,5 @@ def lift_take(sampler, keypoints: Keypoints2D, fps: float = DEFAULT_FPS, num_hyp
     focal = training_focal(keypoints.image_size) if focal_px is None else np.full(len(hyps), focal_px)
     missing = np.flatnonzero(np.isnan(placed.track).all(axis=(1, 2)))
     return TakeLift(placed.track, placed.root, placed.contacts, hyps, central_take(sampler, keypoints, focal_px),
-                    hypothesis_spread(hyps), missing, focal.astype(np.float32))
+                    hypothesis_spread(hyps), placement_residual(hyps.mean(axis=1), keypoints, focal_px), missing,
+                    focal.astype(np.float32))
