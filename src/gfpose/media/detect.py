@@ -47,12 +47,10 @@ def detect_keypoints(frames: Iterable[np.ndarray], *, video: bool = True, smooth
     """
     mp = require("mediapipe", "2D detection")
     keypoints, confidence, sizes = [], [], []
-    with quiet_native_logs():
-        pose = mp.solutions.pose.Pose(static_image_mode=not video, model_complexity=1, smooth_landmarks=smooth,
-                                      min_detection_confidence=min_confidence,
-                                      min_tracking_confidence=min_confidence)
-    with pose:
-        for frame in tqdm(frames, total=total, desc="detect 2D", unit="frame", disable=not progress):
+    with quiet_native_logs() as console, mp.solutions.pose.Pose(
+            static_image_mode=not video, model_complexity=1, smooth_landmarks=smooth,
+            min_detection_confidence=min_confidence, min_tracking_confidence=min_confidence) as pose:
+        for frame in tqdm(frames, total=total, desc="detect 2D", unit="frame", disable=not progress, file=console):
             kp, conf = _detect_coco(pose, frame)
             keypoints.append(kp)
             confidence.append(conf)
@@ -85,15 +83,13 @@ def detect_people(frames: Iterable[np.ndarray], *, max_people: int = 4, video: b
         num_poses=max_people, min_pose_detection_confidence=min_confidence,
         min_pose_presence_confidence=min_confidence, min_tracking_confidence=min_confidence)
     detections, sizes = [], []
-    with quiet_native_logs():
-        landmarker = vision.PoseLandmarker.create_from_options(options)
-    with landmarker:
-        for t, frame in enumerate(tqdm(frames, total=total, desc="detect 2D", unit="frame", disable=not progress)):
+    with quiet_native_logs() as console, vision.PoseLandmarker.create_from_options(options) as landmarker:
+        for t, frame in enumerate(tqdm(frames, total=total, desc="detect 2D", unit="frame", disable=not progress,
+                                       file=console)):
             _check_frame(frame)
             image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(frame))
-            with quiet_native_logs():
-                result = (landmarker.detect_for_video(image, round(t * 1000 / (fps or 30.0))) if video
-                          else landmarker.detect(image))
+            result = (landmarker.detect_for_video(image, round(t * 1000 / (fps or 30.0))) if video
+                      else landmarker.detect(image))
             height, width = frame.shape[:2]
             people = [np.concatenate(_coco_from_landmarks(marks, width, height), axis=1)
                       for marks in result.pose_landmarks]
@@ -156,8 +152,7 @@ def _detect_coco(pose, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     _check_frame(frame)
     kp = np.full((len(BLAZEPOSE_TO_COCO), 2), np.nan, dtype=np.float32)
     conf = np.zeros(len(BLAZEPOSE_TO_COCO), dtype=np.float32)
-    with quiet_native_logs():
-        result = pose.process(frame)
+    result = pose.process(frame)
     if result.pose_landmarks is None:
         return kp, conf
     xy, visibility = _coco_from_landmarks(result.pose_landmarks.landmark, frame.shape[1], frame.shape[0])

@@ -3,6 +3,7 @@ keep mediapipe's native chatter off the terminal."""
 
 from __future__ import annotations
 
+import ctypes
 import importlib
 import os
 import re
@@ -28,19 +29,31 @@ def require(module: str, purpose: str) -> ModuleType:
                          f"{INSTALL} (Python 3.10-3.12)") from e
 
 
+def _flush_c_stdio() -> None:
+    """fflush(NULL): write out every C stdio buffer (where the C library can be found)."""
+    try:
+        ctypes.CDLL(None).fflush(None)
+    except (OSError, AttributeError):
+        pass
+
+
 @contextmanager
 def quiet_native_logs():
     """Hold what native code writes to the process's stderr (fd 2) in the block, then pass it on
-    without NATIVE_CHATTER lines. mediapipe 0.10.21's C++ logging heeds neither GLOG_minloglevel,
-    TF_CPP_MIN_LOG_LEVEL nor absl's verbosity (google-ai-edge/mediapipe#5737), hence the filter."""
+    without NATIVE_CHATTER lines; yields a text stream to the terminal's stderr for progress bars.
+    Hold the whole detection, not each call: mediapipe's graph threads log when they please.
+    mediapipe 0.10.21's C++ logging heeds neither GLOG_minloglevel, TF_CPP_MIN_LOG_LEVEL nor absl's
+    verbosity (google-ai-edge/mediapipe#5737), hence the filter."""
     sys.stderr.flush()
     saved = os.dup(2)
-    with tempfile.TemporaryFile() as held:
+    with tempfile.TemporaryFile() as held, open(saved, "w", buffering=1, closefd=False) as console:
         os.dup2(held.fileno(), 2)
         try:
-            yield
+            yield console
         finally:
             sys.stderr.flush()
+            _flush_c_stdio()  # C code's buffered stderr lands in the hold
+            console.flush()
             os.dup2(saved, 2)
             os.close(saved)
             held.seek(0)
