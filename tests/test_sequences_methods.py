@@ -12,7 +12,7 @@ from gfpose.data.keypoints import Keypoints2D
 from gfpose.data.rigs import GFPOSE_RIG
 from gfpose.errors import InputError
 from gfpose.media.bvh_denoise import denoise_bvh
-from gfpose.media.bvh_export import export_bvh
+from gfpose.media.bvh_export import contacts_path, export_bvh, read_contacts_csv
 from gfpose.sequences.api import complete_sequence, denoise_sequence, sequence_method
 from gfpose.sequences.damage import MocapDamage
 from gfpose.sequences.draw import draw_window
@@ -137,6 +137,7 @@ def test_denoise_bvh_round_trip(prior, view, tmp_path):
     read_back = load_bvh(tmp_path / "clean.bvh", GFPOSE_RIG)
     assert read_back.shape == (FRAMES, 17, 3)
     np.testing.assert_allclose(read_back[:, 0], clean[:, 0], atol=1.0)
+    assert read_contacts_csv(contacts_path(tmp_path / "clean.bvh")).shape == (FRAMES, 2)
     noisy_read = load_bvh(tmp_path / "noisy.bvh", GFPOSE_RIG)
     before = track_metrics(noisy_read - noisy_read[:, :1], world - world[:, :1])
     after = track_metrics(read_back - read_back[:, :1], world - world[:, :1])

@@ -112,7 +112,7 @@ def main() -> None:
         for name, (track, root, contacts) in rows_of_view(view, poses, settings).items():
             metrics = skate_metrics(view, track, root, contacts)
             per_row[name].setdefault(view.take.source, []).append((len(track), metrics))
-    table = {name: {source: _weighted(values) for source, values in sources.items()}
+    table = {name: {source: weighted_means(values) for source, values in sources.items()}
              for name, sources in per_row.items()}
     results = {"command": " ".join(["python", *sys.argv]), "machine": hardware.describe(),
                "contact_settings": vars(settings),
@@ -122,7 +122,7 @@ def main() -> None:
     print(f"wrote {args.out} in {results['seconds']} s")
 
 
-def _weighted(values: list[tuple[int, dict]]) -> dict:
+def weighted_means(values: list[tuple[int, dict]]) -> dict:
     out = {}
     for name in values[0][1]:
         pairs = [(count, m[name]) for count, m in values if m[name] is not None and np.isfinite(m[name])]

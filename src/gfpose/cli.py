@@ -148,9 +148,11 @@ def _denoise_bvh(args, prior) -> None:
     if Path(args.output).suffix.lower() != ".bvh":
         raise InputError(f"{args.output}: a BVH input is cleaned into a BVH file; name the output *.bvh")
     from gfpose.media.bvh_denoise import denoise_bvh  # bvhio only here: training needs no bvhio
+    from gfpose.media.bvh_export import contacts_path
     noise_mm = args.noise_mm or DEFAULT_NOISE_MM
     clean = denoise_bvh(prior, args.input, args.output, args.rig, noise_mm, args.sequence_method, args.seed)
-    print(f"wrote {args.output} ({len(clean)} frames, jitter of {noise_mm:g} mm removed)")
+    print(f"wrote {args.output} ({len(clean)} frames, jitter of {noise_mm:g} mm removed, feet held in contact; "
+          f"contacts in {contacts_path(args.output)})")
 
 
 def cmd_generate(args):

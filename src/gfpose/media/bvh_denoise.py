@@ -1,5 +1,9 @@
-"""Clean a motion-capture take, BVH in and BVH out: the body's pose by denoise_sequence, the pelvis
-trajectory by the same temporal prior (gfpose.sequences.smoothing) with the jitter as its data noise.
+"""Clean a motion-capture take, BVH in and BVH out: the body's pose by denoise_sequence; the pelvis
+trajectory by least squares with the jitter as its data noise and a prior on its acceleration, the
+feet held still while in contact and the ankles pinned (the method's `contacts`, the default:
+gfpose.sequences.contacts.clean_with_contacts; without, the temporal prior's smoother,
+gfpose.sequences.smoothing). The contacts go beside the BVH (``<name>_contacts.csv``,
+gfpose.media.bvh_export.write_contacts_csv).
 
 The model works on root-relative poses in a camera frame (x right, y down, z forward); a take's
 world poses (+z up, gfpose.data.bvh) are viewed by a level camera looking along +y for it and
@@ -14,8 +18,9 @@ import numpy as np
 
 from gfpose.data.bvh import load_bvh
 from gfpose.data.rigs import find_rig
-from gfpose.media.bvh_export import export_bvh
+from gfpose.media.bvh_export import contacts_path, export_bvh, write_contacts_csv
 from gfpose.sequences.api import denoise_sequence, sequence_method
+from gfpose.sequences.contacts import WORLD_UP, PlacedTrack, clean_with_contacts
 from gfpose.sequences.damage import DEFAULT_NOISE_MM
 
 WORLD_TO_LEVEL_CAMERA = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])  # x, -z, y
@@ -26,16 +31,29 @@ def bvh_fps(path) -> float:
     return 1.0 / bvhio.readAsBvh(str(path), loadKeyFrames=False).FrameTime
 
 
+def clean_world_take(prior, world_mm, fps: float, noise_mm: float = DEFAULT_NOISE_MM, method: str | None = None,
+                     seed: int = 0, **settings) -> PlacedTrack:
+    """World poses (T, 17, 3) mm (+z up) with jitter of std noise_mm -> the cleaned take: its
+    root-relative body, its world root path and its foot contacts (all False without the method's
+    `contacts`; module docstring)."""
+    world = np.asarray(world_mm, dtype=np.float64)
+    root = world[:, 0]
+    method = sequence_method("denoise", method, **settings)
+    body = denoise_sequence(prior, (world - root[:, None]) @ WORLD_TO_LEVEL_CAMERA.T, noise_mm, fps, method.name,
+                            seed, **settings) @ WORLD_TO_LEVEL_CAMERA
+    if method.contacts:
+        return clean_with_contacts(body, root, noise_mm, fps, WORLD_UP)
+    return PlacedTrack(body, method.prior(fps).smooth_track(root, noise_mm), np.zeros((len(body), 2), dtype=bool))
+
+
 def denoise_bvh(prior, in_path, out_path, rig: str = "bandai", noise_mm: float = DEFAULT_NOISE_MM,
                 method: str | None = None, seed: int = 0, **settings) -> np.ndarray:
     """Read a take with `rig` (a shipped rig's name or a rig file: gfpose.data.rigs.find_rig), clean it
-    (jitter of std noise_mm per coordinate) and write it to out_path as BVH; returns the clean world
-    poses (T, 17, 3) mm, +z up."""
-    world = load_bvh(Path(in_path), find_rig(rig)).astype(np.float64)
+    (clean_world_take) and write it to out_path as BVH, its foot contacts beside it; returns the
+    clean world poses (T, 17, 3) mm, +z up."""
+    world = load_bvh(Path(in_path), find_rig(rig))
     fps = bvh_fps(in_path)
-    root = world[:, :1]
-    body = denoise_sequence(prior, (world - root) @ WORLD_TO_LEVEL_CAMERA.T, noise_mm, fps, method, seed, **settings)
-    trajectory = sequence_method("denoise", method, **settings).prior(fps).smooth_track(root, noise_mm)
-    clean = body @ WORLD_TO_LEVEL_CAMERA + trajectory
-    export_bvh(clean, out_path, fps, frame="world")
-    return clean
+    placed = clean_world_take(prior, world, fps, noise_mm, method, seed, **settings)
+    write_contacts_csv(contacts_path(out_path), placed.contacts, fps)
+    export_bvh(placed.points, out_path, fps, frame="world")
+    return placed.points

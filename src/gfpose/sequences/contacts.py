@@ -17,8 +17,13 @@ so a foot is its ankle (r_ankle, l_ankle), FEET in the order (right, left).
                       gfpose.sequences.paths.root_translation, scaled to mm at the person), a
                       Gaussian prior on the root's acceleration, and zero velocity of every foot in
                       contact at t and t + 1. Without contacts it is a smooth placement by the 2D.
+    observed_roots    the same least squares for a track whose root was observed with jitter (a
+                      motion-capture take being cleaned): the observed root as data instead of the 2D.
     pin_feet          moves each contacting ankle to its contact segment's mean placed position
                       (the knee carried by `knee_share` of the move): what the root could not absorb.
+    hold_feet         the contact-aware placement: a smooth root path, contacts detected on it, the
+                      root solved again with them held, the ankles pinned (place_with_contacts from
+                      the 2D of a lifted track, clean_with_contacts from a cleaned take's noisy root).
 """
 
 from dataclasses import dataclass
@@ -51,6 +56,11 @@ class ContactSettings:
 
 # Contact of true (mocap) motion, what foot skate is measured on: low and nearly still.
 TRUE_CONTACTS = ContactSettings(height_mm=50.0, speed_mm_s=250.0)
+# Cleaning a jittery take (clean_with_contacts): its observed root is better data than a lifted
+# track's 2D, so the root may accelerate more and a held foot may move more (held at 1 mm, the
+# root follows the cleaned ankles' errors and drifts), and a cleaned take is accurate enough for
+# the true contacts' height; chosen on benchmarks/sequences/clean_skate.py (docs/results/clean_skate.json).
+CLEANING_CONTACTS = ContactSettings(height_mm=50.0, root_step_mm=10.0, contact_mm=10.0)
 
 
 def _track(points, name: str = "points") -> np.ndarray:
@@ -139,8 +149,7 @@ def contact_roots(track, keypoints_px, focal_px, center_px, fps: float, contacts
     """(T, 3) mm camera-frame root positions placing a root-relative track (T, J, 3) mm on its 2D
     (T, J, 2) px (NaN = missing) seen with focal lengths (T,) and principal points (T, 2) px, solved
     for all frames together (module docstring); `contacts` (T, 2) bool or None."""
-    from scipy.sparse import block_diag, csr_matrix, identity, kron, vstack
-    from scipy.sparse.linalg import spsolve
+    from scipy.sparse import block_diag
 
     track = _track(track, "track")
     frames, joints = track.shape[:2]
@@ -163,7 +172,35 @@ def contact_roots(track, keypoints_px, focal_px, center_px, fps: float, contacts
         weight = np.concatenate([w, w])
         blocks.append(rows * weight[:, None])
         targets.append(rhs * weight)
-    system, rhs = [block_diag(blocks, format="csr")], [np.concatenate(targets)]
+    return _solve_roots(block_diag(blocks, format="csr"), np.concatenate(targets), points, fps, contacts, settings)
+
+
+def observed_roots(track, root_mm, noise_mm: float, fps: float, contacts=None,
+                   settings: ContactSettings = ContactSettings()) -> np.ndarray:
+    """(T, 3) mm root path of a root-relative track (T, J, 3) mm whose root was observed, root_mm
+    (T, 3) with jitter of std noise_mm per coordinate (a motion-capture take's pelvis): the same
+    least squares as contact_roots with the observed root as its data instead of the 2D."""
+    from scipy.sparse import identity
+
+    track = _track(track, "track")
+    root = np.asarray(root_mm, dtype=np.float64)
+    if root.shape != (len(track), 3) or not np.isfinite(root).all():
+        raise InputError(f"root_mm must be finite, ({len(track)}, 3), got shape {root.shape}")
+    if not noise_mm > 0:
+        raise InputError(f"noise_mm must be > 0, got {noise_mm}")
+    return _solve_roots(identity(3 * len(track), format="csr") / noise_mm, root.reshape(-1) / noise_mm, track, fps,
+                        contacts, settings)
+
+
+def _solve_roots(data, data_rhs, points, fps: float, contacts, settings: ContactSettings) -> np.ndarray:
+    """(T, 3) roots: least squares of the weighted data rows (data @ roots = data_rhs), a Gaussian
+    prior on the root's acceleration and, for each foot in contact at t and t + 1, zero velocity
+    of the placed ankle (points: the root-relative track (T, J, 3) mm, finite)."""
+    from scipy.sparse import csr_matrix, identity, kron, vstack
+    from scipy.sparse.linalg import spsolve
+
+    frames = len(points)
+    system, rhs = [data], [data_rhs]
     if frames > 2:
         step = settings.root_step_mm * (30.0 / fps) ** 2
         system.append(kron(_second_difference(frames), identity(3)) / step)
@@ -224,11 +261,32 @@ def place_with_contacts(track, keypoints_px, focal_px, center_px, fps: float, pi
     direction estimated from the track), the root solved again with the contacts held, then the
     ankles pinned to what the root could not absorb (pin=True)."""
     track = _track(track, "track")
-    smooth = contact_roots(track, keypoints_px, focal_px, center_px, fps, None, settings)
-    if not has_body(track):  # no body to stand on (e.g. a collapsed pose)
+    up = estimate_up(track) if has_body(track) else None  # no body to stand on: e.g. a collapsed pose
+    return hold_feet(track, lambda contacts: contact_roots(track, keypoints_px, focal_px, center_px, fps, contacts,
+                                                           settings), fps, up, pin, settings)
+
+
+def clean_with_contacts(track, root_mm, noise_mm: float, fps: float, up=WORLD_UP, pin: bool = True,
+                        settings: ContactSettings = CLEANING_CONTACTS) -> PlacedTrack:
+    """A cleaned root-relative track and its noisy observed root path (T, 3) mm (a motion-capture
+    take, jitter of std noise_mm) -> the track placed with its feet kept still in contact, as
+    place_with_contacts with observed_roots in place of the 2D; `up`: the floor normal (+z for a
+    BVH take's world frame)."""
+    track = _track(track, "track")
+    return hold_feet(track, lambda contacts: observed_roots(track, root_mm, noise_mm, fps, contacts, settings),
+                     fps, up, pin, settings)
+
+
+def hold_feet(track: np.ndarray, solve_roots, fps: float, up, pin: bool = True,
+              settings: ContactSettings = ContactSettings()) -> PlacedTrack:
+    """The contact-aware placement of a root-relative track: roots = solve_roots(None), contacts
+    detected on the track placed so (floor normal `up`; None: no contacts), roots =
+    solve_roots(contacts), then (pin=True) the ankles pinned (pin_feet)."""
+    smooth = solve_roots(None)
+    if up is None:
         return PlacedTrack(track, smooth, np.zeros((len(track), 2), dtype=bool))
-    contacts = detect_contacts(track + smooth[:, None], fps, estimate_up(track), settings)
-    root = contact_roots(track, keypoints_px, focal_px, center_px, fps, contacts, settings)
+    contacts = detect_contacts(track + smooth[:, None], fps, up, settings)
+    root = solve_roots(contacts)
     if pin:
         track = pin_feet(track, root, contacts, settings)
     return PlacedTrack(track, root, contacts)

@@ -68,7 +68,8 @@ class SequenceMethod:
     # estimate with path or independent: hypotheses warm-started along the take (None: every frame
     # drawn from the prior at T = 1).
     propagation: Propagation | None = None
-    # path, estimate: feet that stay put (gfpose.sequences.contacts.place_with_contacts).
+    # Feet that stay put: path (estimate) places the track with gfpose.sequences.contacts.place_with_contacts;
+    # cleaning a BVH take places it with clean_with_contacts (gfpose.media.bvh_denoise).
     contacts: bool = True
 
     def __post_init__(self):
