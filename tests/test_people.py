@@ -10,7 +10,7 @@ import pytest
 
 from gfpose.data.detector_files import OPENPOSE_TO_COCO
 from gfpose.data.keypoints import load_keypoints, load_people
-from gfpose.data.people import track_people
+from gfpose.data.people import look_distance, track_people
 from gfpose.errors import InputError
 
 SIZE = (800, 480)
@@ -105,6 +105,51 @@ def test_a_far_detection_starts_a_new_identity_and_a_long_gap_ends_one():
     assert len(track_people(frames, max_gap=3, min_frames=6).keypoints) == 2  # too short, but the longest
     assert len(track_people(frames[:-3], max_gap=3, min_frames=3).keypoints) == 1  # 5 frames, then 2: dropped
     assert track_people([]).keypoints.shape[:2] == (0, 0)
+
+
+def overlapping_take(seed: int = 0):
+    """Two people standing 10 px apart (one in front of the other, as in the two-person clip's
+    cam03): per frame the detector finds one of them at random, with 5 px jitter; their looks
+    (one region, 4 bins): mostly red and mostly blue, with noise. Returns (frames, looks, who)."""
+    rng = np.random.default_rng(seed)
+    frames, looks, who = [], [], []
+    for _ in range(40):
+        person = int(rng.integers(2))
+        xy = STANDING + (300 + 10 * person, 300) + rng.normal(0, 5, STANDING.shape)
+        frames.append(np.concatenate([xy, np.ones((17, 1))], 1)[None])
+        look = np.array([0.85, 0.05, 0.05, 0.05]) if person == 0 else np.array([0.05, 0.05, 0.85, 0.05])
+        look = look + rng.uniform(0, 0.05, 4)
+        looks.append((look / look.sum())[None, None])
+        who.append(np.array([person]))
+    return frames, looks, who
+
+
+def test_looks_tell_apart_two_people_whose_2d_overlaps():
+    """The 2D alone puts both people in one track (who the detector found swaps back and forth); with
+    their looks each track holds one person, every frame of theirs."""
+    frames, looks, who = overlapping_take()
+    alone = track_people(frames)
+    assert len(alone.keypoints) == 1 and len({int(w[0]) for w in who}) == 2
+    tracks = track_people(frames, looks=looks)
+    assert len(tracks.keypoints) == 2
+    for p in range(2):
+        held = [t for t in range(40) if tracks.detection[p, t] >= 0]
+        (person,) = {int(who[t][0]) for t in held}
+        assert held == [t for t in range(40) if who[t][0] == person]
+    with pytest.raises(InputError, match="looks"):
+        track_people(frames, looks=looks[:-1])
+
+
+def test_look_distance_is_hellinger_over_shared_regions():
+    """Hand-worked: equal looks 0, disjoint 1, (1, 0) vs (1/2, 1/2) sqrt(1 - 1/sqrt(2)); a region only
+    one look has does not count, and no shared region (or no look) says nothing: 0."""
+    red, blue, half = np.array([[1.0, 0.0]]), np.array([[0.0, 1.0]]), np.array([[0.5, 0.5]])
+    assert look_distance(red, red) == 0.0 and look_distance(red, blue) == pytest.approx(1.0)
+    assert look_distance(red, half) == pytest.approx(np.sqrt(1 - np.sqrt(0.5)))
+    unseen = np.full((1, 2), np.nan)
+    assert look_distance(np.concatenate([red, red]), np.concatenate([red, unseen])) == 0.0
+    assert look_distance(np.concatenate([red, blue]), np.concatenate([blue, unseen])) == pytest.approx(1.0)
+    assert look_distance(red, unseen) == 0.0 and look_distance(None, red) == 0.0
 
 
 @pytest.mark.parametrize("writer", ["coco", "openpose"])

@@ -16,6 +16,13 @@ found keeps its place for ``max_gap`` frames (a person hidden or out of the fram
 under the same identity), then ends. Identities found in fewer than ``min_frames`` frames are
 dropped (spurious detections), unless that would drop every one.
 
+With ``looks`` (what each detection looks like: per region a colour histogram, as
+gfpose.media.appearance.person_look makes them from a video's frames), an identity also keeps its
+look (a running mean of its detections' looks), the Hellinger distance between the two,
+sqrt(1 - sum sqrt(p q)) averaged over the regions both have (:func:`look_distance`), is added to a
+pair's cost, and a pair further apart than ``max_look`` is never made: where two people overlap
+and the detector finds only one of them, the 2D alone cannot say who it is, their clothes can.
+
 People are ordered by the number of frames they were found in (most first), then by the sum of
 their keypoints' confidences, then by the frame they first appeared in.
 """
@@ -27,6 +34,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from gfpose.errors import InputError
+
 # Gate: the mean joint distance / person size above which no assignment is made (at 1.0 a track jumped to
 # the other person in the two-person clip; docs/results/people_footage.json).
 MAX_COST = 0.5
@@ -34,6 +43,11 @@ MAX_GAP = 30          # frames an identity not found keeps its place (1 s at 30 
 MIN_FRAMES = 3        # identities found in fewer frames are dropped
 MIN_JOINTS = 3        # a detection with fewer found joints is ignored; a pair must share this many
 VELOCITY_MEMORY = 0.5  # share of the previous velocity kept when a new one is measured
+# Gate on the look distance: in the two-person clip a person's looks in consecutive frames are at
+# most 0.24 apart (0.46 where the two overlap), the two people's at least 0.70 (benchmarks/footage/
+# people_vs_reference.py's cameras where both are found).
+MAX_LOOK = 0.6
+LOOK_MEMORY = 0.8     # share of an identity's look kept when a new one is seen
 _NO = 1e6             # cost of a forbidden pair
 
 
@@ -56,13 +70,18 @@ class _Identity:
     first: int
     last_seen: int
     keypoints: np.ndarray                       # (J, 2) at last_seen, NaN = missing
+    look: np.ndarray | None = None              # (R, B) running mean of its looks, NaN rows = region unseen
     velocity: np.ndarray = field(default_factory=lambda: np.zeros(2))  # px per frame, whole body
     frames: dict = field(default_factory=dict)  # frame -> detection index
 
     def predicted(self, frame: int) -> np.ndarray:
         return self.keypoints + self.velocity * (frame - self.last_seen)
 
-    def update(self, frame: int, keypoints: np.ndarray, index: int) -> None:
+    def update(self, frame: int, keypoints: np.ndarray, index: int, look: np.ndarray | None = None) -> None:
+        if look is not None:
+            self.look = look if self.look is None else np.where(
+                np.isnan(self.look), look, np.where(np.isnan(look), self.look,
+                                                    LOOK_MEMORY * self.look + (1 - LOOK_MEMORY) * look))
         common = ~np.isnan(keypoints).any(1) & ~np.isnan(self.keypoints).any(1)
         if common.any():
             step = (keypoints[common] - self.keypoints[common]).mean(0) / (frame - self.last_seen)
@@ -96,12 +115,29 @@ def pair_cost(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.linalg.norm(a[both] - b[both], axis=1).mean() / size)
 
 
-def track_people(frames: Sequence[np.ndarray], *, max_cost: float = MAX_COST, max_gap: int = MAX_GAP,
-                 min_frames: int = MIN_FRAMES) -> Tracks:
+def look_distance(a: np.ndarray | None, b: np.ndarray | None) -> float:
+    """Mean Hellinger distance over the regions two looks (R, B) (histograms summing to 1, NaN rows
+    for regions not seen) both have: 0 for equal looks, 1 for disjoint ones; 0 when either is None or
+    they share no region (nothing to tell them apart)."""
+    if a is None or b is None:
+        return 0.0
+    both = np.isfinite(a).all(axis=1) & np.isfinite(b).all(axis=1)
+    if not both.any():
+        return 0.0
+    overlap = np.sqrt(a[both] * b[both]).sum(axis=1)
+    return float(np.sqrt(np.clip(1.0 - overlap, 0.0, 1.0)).mean())
+
+
+def track_people(frames: Sequence[np.ndarray], *, looks: Sequence[np.ndarray] | None = None,
+                 max_cost: float = MAX_COST, max_gap: int = MAX_GAP, min_frames: int = MIN_FRAMES,
+                 max_look: float = MAX_LOOK) -> Tracks:
     """Identities across frames of ``frames`` (T arrays (K_t, J, 3) [x, y, confidence]); see the module
-    docstring. The arrays are taken as checked (finite or NaN numbers, one J throughout)."""
+    docstring. ``looks``: None, or per frame an array (K_t, R, B) of its detections' looks. The arrays
+    are taken as checked (finite or NaN numbers, one J throughout)."""
     from scipy.optimize import linear_sum_assignment  # here: training and the CLI's start need no scipy
 
+    if looks is not None and len(looks) != len(frames):
+        raise InputError(f"looks: {len(looks)} frames of looks for {len(frames)} frames of detections")
     done: list[_Identity] = []
     live: list[_Identity] = []
     joints = next((np.shape(f)[1] for f in frames if np.ndim(f) == 3), 0)
@@ -115,21 +151,23 @@ def track_people(frames: Sequence[np.ndarray], *, max_cost: float = MAX_COST, ma
         for identity in [i for i in live if t - i.last_seen > max_gap]:
             live.remove(identity)
             done.append(identity)
+        look = [None] * len(rows) if looks is None else list(np.asarray(looks[t], dtype=np.float64))
         cost = np.full((len(live), len(usable)), _NO)
         for a, identity in enumerate(live):
             predicted, gap = identity.predicted(t), t - identity.last_seen
             for b, k in enumerate(usable):
                 c = min(pair_cost(predicted, xy[k]), pair_cost(identity.keypoints, xy[k]))
-                if c <= max_cost:
-                    cost[a, b] = c + 1e-3 * gap  # of two equal fits, the identity seen more recently
+                apart = look_distance(identity.look, look[k])
+                if c <= max_cost and apart <= max_look:
+                    cost[a, b] = c + apart + 1e-3 * gap  # of two equal fits, the identity seen more recently
         taken = set()
         for a, b in zip(*linear_sum_assignment(cost)):
             if cost[a, b] < _NO:
-                live[a].update(t, xy[usable[b]], usable[b])
+                live[a].update(t, xy[usable[b]], usable[b], look[usable[b]])
                 taken.add(b)
         for b, k in enumerate(usable):
             if b not in taken:
-                identity = _Identity(first=t, last_seen=t, keypoints=xy[k])
+                identity = _Identity(first=t, last_seen=t, keypoints=xy[k], look=look[k])
                 identity.frames[t] = k
                 live.append(identity)
     people = done + live

@@ -28,6 +28,7 @@ from tqdm import tqdm
 from gfpose.data.keypoints import Keypoints2D, build_keypoints
 from gfpose.data.people import MAX_COST, MAX_GAP, MIN_FRAMES, track_people
 from gfpose.errors import InputError
+from gfpose.media.appearance import BINS, REGIONS, person_look
 from gfpose.media.extra import quiet_native_logs, require
 
 # BlazePose-33 landmark of each COCO-17 keypoint (nose, eyes' centres, ears, shoulders ... ankles).
@@ -72,7 +73,8 @@ def detect_people(frames: Iterable[np.ndarray], *, max_people: int = 4, video: b
     ``video=True``: consecutive frames of one clip at ``fps`` (None: 30; mediapipe follows each person from
     frame to frame); ``video=False``: every image on its own. ``min_confidence``: mediapipe's
     detection, presence and tracking threshold. Identities: ``gfpose.data.people.track_people``
-    (``max_cost``, ``max_gap``, ``min_frames``). Frames are consumed one at a time; errors name ``source``.
+    (``max_cost``, ``max_gap``, ``min_frames``) on the 2D and each person's look (colours of the torso
+    and thighs, ``gfpose.media.appearance``). Frames are consumed one at a time; errors name ``source``.
     """
     mp = require("mediapipe", "2D detection")
     from mediapipe.tasks.python import BaseOptions, vision
@@ -82,7 +84,7 @@ def detect_people(frames: Iterable[np.ndarray], *, max_people: int = 4, video: b
         base_options=BaseOptions(model_asset_buffer=_pose_landmarker_bundle()), running_mode=mode,
         num_poses=max_people, min_pose_detection_confidence=min_confidence,
         min_pose_presence_confidence=min_confidence, min_tracking_confidence=min_confidence)
-    detections, sizes = [], []
+    detections, looks, sizes = [], [], []
     with quiet_native_logs() as console, vision.PoseLandmarker.create_from_options(options) as landmarker:
         for t, frame in enumerate(tqdm(frames, total=total, desc="detect 2D", unit="frame", disable=not progress,
                                        file=console)):
@@ -94,10 +96,12 @@ def detect_people(frames: Iterable[np.ndarray], *, max_people: int = 4, video: b
             people = [np.concatenate(_coco_from_landmarks(marks, width, height), axis=1)
                       for marks in result.pose_landmarks]
             detections.append(np.array(people, dtype=np.float32).reshape(-1, len(BLAZEPOSE_TO_COCO), 3))
+            looks.append(np.array([person_look(frame, person) for person in people]).reshape(
+                len(people), len(REGIONS), BINS))
             sizes.append((width, height))
     if not detections:
         raise InputError(f"{source}: no frames to detect in")
-    tracks = track_people(detections, max_cost=max_cost, max_gap=max_gap, min_frames=min_frames)
+    tracks = track_people(detections, looks=looks, max_cost=max_cost, max_gap=max_gap, min_frames=min_frames)
     if not len(tracks.keypoints):
         raise InputError(f"{source}: no person found in any of its {len(detections)} frames")
     sizes = np.array(sizes, dtype=np.float32)
