@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from gfpose.errors import InputError
-from gfpose.media.bvh_export import contacts_path, read_contacts_csv, write_contacts_csv
+from gfpose.media.bvh_export import contacts_path, export_bvh, read_contacts_csv, write_contacts_csv
 from gfpose.sequences.contacts import (
     FEET,
     KNEES,
@@ -26,7 +26,7 @@ from gfpose.sequences.contacts import (
 )
 from gfpose.sequences.evaluate import skate_metrics
 from gfpose.sequences.paths import root_translation
-from gfpose.sequences.takes import fixed_camera_views, load_takes
+from gfpose.sequences.takes import fixed_camera_views, load_takes, take_from_bvh
 
 SEQUENCES = Path(__file__).resolve().parents[1] / "benchmarks/data/sequences.npz"
 FOCAL, CENTER = 1000.0, np.array([500.0, 500.0])
@@ -236,3 +236,18 @@ def test_takes_on_their_global_path():
         assert true["P1"] < 1e-3 and true["skate"] < 5.0 and by_2d["reprojection_px"] < 0.01
         assert abs(by_2d["skate"] - true["skate"]) < 0.5
         assert detect_contacts(view.world, view.take.fps, settings=TRUE_CONTACTS).any(axis=0).all()
+
+
+def test_a_bvh_take_keeps_its_path_at_its_rate(tmp_path):
+    """A take written as BVH at 120 fps and read back every 4th frame: 30 fps, the root path and the
+    root-relative poses of those frames (the BVH keeps one length per bone: within a few mm)."""
+    (walk,) = [t.first(40) for t in load_takes(SEQUENCES) if t.name == "dataset-1_walk_happy_001"]
+    track, root = walk.poses.astype(np.float64), walk.root.astype(np.float64)
+    world = track + root[:, None]
+    export_bvh(world, tmp_path / "walk.bvh", 120.0, frame="world")
+    take = take_from_bvh(tmp_path / "walk.bvh", "gfpose", every=4)
+    assert take.fps == pytest.approx(30.0) and take.name == "walk" and len(take.poses) == 10
+    np.testing.assert_allclose(take.root, root[::4], atol=1.0)
+    np.testing.assert_allclose(take.poses, track[::4], atol=5.0)
+    with pytest.raises(InputError, match="every"):
+        take_from_bvh(tmp_path / "walk.bvh", "gfpose", every=0)

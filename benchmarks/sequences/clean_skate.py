@@ -40,12 +40,7 @@ import hardware  # noqa: E402
 from foot_skate import weighted_means  # noqa: E402  (benchmarks/sequences/ is the script's directory)
 
 from gfpose.atomic import atomic_write  # noqa: E402
-from gfpose.data.bvh import load_bvh  # noqa: E402
-from gfpose.data.rigs import find_rig  # noqa: E402
-from gfpose.media.bvh_denoise import (
-    bvh_fps,  # noqa: E402
-    clean_world_take,  # noqa: E402
-)
+from gfpose.media.bvh_denoise import clean_world_take  # noqa: E402
 from gfpose.sequences.contacts import (  # noqa: E402
     CLEANING_CONTACTS,
     TRUE_CONTACTS,
@@ -54,7 +49,7 @@ from gfpose.sequences.contacts import (  # noqa: E402
     detect_contacts,
     foot_skate,
 )
-from gfpose.sequences.takes import load_takes  # noqa: E402
+from gfpose.sequences.takes import load_takes, take_from_bvh  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 ROWS = ("ground truth", "noisy input", "root smoothed", "contacts held, not pinned", "contact-aware")
@@ -89,10 +84,8 @@ def rows_of_take(prior, truth: np.ndarray, fps: float, noise_mm: float, seed: in
 def world_takes(args) -> list[tuple[str, np.ndarray, float]]:
     """(source, world poses (T, 17, 3) mm, fps) of each take: sequences.npz's on their root paths,
     or the --bvh files (source: their folder's name)."""
-    if args.bvh:
-        rig = find_rig(args.rig)
-        return [(path.parent.name, load_bvh(path, rig).astype(np.float64), bvh_fps(path)) for path in args.bvh]
-    takes = [take.first(args.max_frames or None) for take in load_takes(args.data)]
+    takes = ([take_from_bvh(path, args.rig) for path in args.bvh] if args.bvh else
+             [take.first(args.max_frames or None) for take in load_takes(args.data)])
     return [(take.source, take.poses.astype(np.float64) + take.root[:, None].astype(np.float64), take.fps)
             for take in takes]
 

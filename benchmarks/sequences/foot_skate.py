@@ -3,12 +3,15 @@ on the sequence takes on their global paths; writes docs/results/foot_skate.json
 
     python benchmarks/sequences/foot_skate.py [--max-frames 100] [--every-take 1] [--threads 1]
         [--cache /tmp/foot_skate_hypotheses.npz] [--out docs/results/foot_skate.json]
+    python benchmarks/sequences/foot_skate.py --bvh TAKE.bvh ... --rig cmu-daz --every-frame 4 --out OTHER.json
 
 Data: benchmarks/data/sequences.npz with its root path (`root_mm`): 34 Bandai test takes at 30 fps,
 6 CMU test takes at 24 fps, each on its global path through its own fixed camera that keeps the
 whole path in view (gfpose.sequences.takes.view_take_path), exact 2D. Per frame the 'path'
 method's 20 hypotheses from the shipped estimation model (float32, DPM-Solver++(3M), 20 steps),
-drawn once and shared by every row (cached in --cache).
+drawn once and shared by every row (cached in --cache). With --bvh: those BVH takes instead, every
+--every-frame-th frame (120 fps captures at 30 fps), e.g. the CMU BVH takes no model or choice here
+used (subjects 02 and 14 and the test dance takes of ../shared/data/cmu-bvh-subsets).
 
 Rows: each a root-relative track and how it is placed in the camera frame:
     ground truth                the true track on its true path (the metric's floor)
@@ -20,11 +23,11 @@ Rows: each a root-relative track and how it is placed in the camera frame:
                                 with the contacting feet held still, the ankles pinned; the track
                                 placed by its own root path
     contact-aware, per frame    the contact-aware (pinned) track placed per frame like 'today'
-Metrics, frame-weighted means per source: P1 (mm, root-relative), foot skate (mm of horizontal
-slide per contact frame in the world floor plane, contact from the TRUE ankles: low and slow,
-gfpose.sequences.contacts.detect_contacts with TRUE_CONTACTS: within 50 mm of the floor, slower
-than 250 mm/s), the reprojection RMS of the placed track (px), and the
-precision / recall of the contacts the row's own detector finds (contact-aware rows) against the true ones.
+Metrics, frame-weighted means per source and over all takes ('all'): P1 (mm, root-relative), foot
+skate (mm of horizontal slide per contact frame in the world floor plane, contact from the TRUE
+ankles: low and slow, gfpose.sequences.contacts.detect_contacts with TRUE_CONTACTS: within 50 mm of
+the floor, slower than 250 mm/s), the reprojection RMS of the placed track (px), and the precision /
+recall of the contacts the row's own detector finds (contact-aware rows) against the true ones.
 """
 
 import argparse
@@ -44,7 +47,7 @@ from gfpose.atomic import atomic_write  # noqa: E402
 from gfpose.sequences.contacts import TRUE_CONTACTS, ContactSettings, contact_roots, place_with_contacts  # noqa: E402
 from gfpose.sequences.evaluate import skate_metrics  # noqa: E402
 from gfpose.sequences.methods import DEFAULT_METHODS, path_through  # noqa: E402
-from gfpose.sequences.takes import fixed_camera_views, load_takes  # noqa: E402
+from gfpose.sequences.takes import fixed_camera_views, load_takes, take_from_bvh  # noqa: E402
 from gfpose.tasks import estimate_request  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,12 +100,17 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--cache", type=Path, default=None, help="an npz of the drawn hypotheses (reused)")
     parser.add_argument("--out", type=Path, default=ROOT / "docs/results/foot_skate.json")
+    parser.add_argument("--bvh", type=Path, nargs="*", default=None, help="BVH takes instead of --data")
+    parser.add_argument("--rig", default="cmu-daz", help="the rig of the --bvh takes (gfpose.data.rigs)")
+    parser.add_argument("--every-frame", type=int, default=4, help="of the --bvh takes")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     from gfpose.prior import PosePrior
 
     started = time.time()
-    takes = [t.first(args.max_frames) for t in load_takes(args.data)[::args.every_take]]
+    takes = ([take_from_bvh(path, args.rig, args.every_frame) for path in args.bvh] if args.bvh
+             else load_takes(args.data))
+    takes = [t.first(args.max_frames) for t in takes[::args.every_take]]
     views = fixed_camera_views(takes, global_path=True)
     prior = PosePrior.pretrained(device="cpu", precision="fp32")
     drawn = hypotheses(prior, views, args.cache)
@@ -111,7 +119,8 @@ def main() -> None:
     for view, poses in zip(views, drawn):
         for name, (track, root, contacts) in rows_of_view(view, poses, settings).items():
             metrics = skate_metrics(view, track, root, contacts)
-            per_row[name].setdefault(view.take.source, []).append((len(track), metrics))
+            for group in (view.take.source, "all"):
+                per_row[name].setdefault(group, []).append((len(track), metrics))
     table = {name: {source: weighted_means(values) for source, values in sources.items()}
              for name, sources in per_row.items()}
     results = {"command": " ".join(["python", *sys.argv]), "machine": hardware.describe(),

@@ -74,6 +74,11 @@ def _read_hierarchy(path: Path):
         raise InputError(f"{path}: malformed BVH file ({type(e).__name__}: {e})") from e
 
 
+def bvh_fps(path: str | Path) -> float:
+    """The frame rate of a BVH file (1 / its Frame Time)."""
+    return 1.0 / bvhio.readAsBvh(str(path), loadKeyFrames=False).FrameTime
+
+
 def load_bvh(path: str | Path, rig: Rig) -> np.ndarray:
     """All frames of a BVH file as H36M-17 world poses, ``(F, 17, 3)`` float32 mm, +z up."""
     path = Path(path)

@@ -13,10 +13,9 @@ gfpose.data.rigs.GFPOSE_RIG reads back.
 
 from pathlib import Path
 
-import bvhio
 import numpy as np
 
-from gfpose.data.bvh import load_bvh
+from gfpose.data.bvh import bvh_fps, load_bvh
 from gfpose.data.rigs import find_rig
 from gfpose.media.bvh_export import contacts_path, export_bvh, write_contacts_csv
 from gfpose.sequences.api import denoise_sequence, sequence_method
@@ -24,11 +23,6 @@ from gfpose.sequences.contacts import WORLD_UP, PlacedTrack, clean_with_contacts
 from gfpose.sequences.damage import DEFAULT_NOISE_MM
 
 WORLD_TO_LEVEL_CAMERA = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])  # x, -z, y
-
-
-def bvh_fps(path) -> float:
-    """The frame rate of a BVH file (1 / its Frame Time)."""
-    return 1.0 / bvhio.readAsBvh(str(path), loadKeyFrames=False).FrameTime
 
 
 def clean_world_take(prior, world_mm, fps: float, noise_mm: float = DEFAULT_NOISE_MM, method: str | None = None,

@@ -79,6 +79,21 @@ def load_takes(path, sources: tuple[str, ...] | None = None) -> list[Take]:
     return takes
 
 
+def take_from_bvh(path, rig: str, every: int = 1) -> Take:
+    """A BVH take read with `rig` (a shipped rig's name or a rig file, gfpose.data.rigs.find_rig), every
+    `every`-th frame (at the file's rate / every): its root-relative world poses and root path; the
+    file's folder names its action and source."""
+    from gfpose.data.bvh import bvh_fps, load_bvh  # bvhio only here: the sequence npz needs none
+    from gfpose.data.rigs import find_rig
+
+    path = Path(path)
+    if every < 1:
+        raise InputError(f"every must be >= 1, got {every}")
+    world = load_bvh(path, find_rig(rig))[::every]
+    return Take(path.stem, path.parent.name, path.parent.name, bvh_fps(path) / every, world - world[:, :1],
+                world[:, 0].copy())
+
+
 def view_take(take: Take, camera: Cameras) -> TakeView:
     """The take through one camera (Cameras of length 1), every frame placed on the floor below it
     (gfpose.data.cameras.camera_views), as the model was trained to see people."""
