@@ -14,6 +14,7 @@ from gfpose.sequences.contacts import (
     KNEES,
     TRUE_CONTACTS,
     ContactSettings,
+    ankle_image_speed,
     clean_with_contacts,
     contact_roots,
     contact_segments,
@@ -141,6 +142,32 @@ def test_held_contact_removes_the_slide_of_a_depth_jittered_track():
     assert before > 20.0
     assert after < before / 4
     assert foot_skate(pinned + held[:, None], contacts, up) < 1e-9
+
+
+def test_ankle_image_speed_is_px_speed_at_the_ankles_depth():
+    """Closed form: an ankle moving 3 px a frame at 30 fps, 5 m away, focal 1000 px: 3 x 30 x 5000 / 1000
+    = 450 mm/s; a still one 0; NaN where it or a neighbour it is differenced with is missing."""
+    keypoints = np.zeros((6, 17, 2))
+    keypoints[:, FEET[0], 0] = 3.0 * np.arange(6)
+    keypoints[2, FEET[1]] = np.nan
+    speed = ankle_image_speed(keypoints, 1000.0, np.full((6, 2), 5000.0), 30.0)
+    np.testing.assert_allclose(speed[:, 0], 450.0)
+    assert (speed[[0, 4, 5], 1] == 0).all() and np.isnan(speed[[1, 2, 3], 1]).all()
+
+
+def test_a_foot_still_in_the_image_is_in_contact_however_the_3d_jitters():
+    """The planted foot of a track whose size jitters slides in depth once placed (3D speed far above
+    500 mm/s): the 3D rule misses the contact, the foot's still 2D finds it; the gliding foot, fast in
+    the image, is never in contact."""
+    track, root, keypoints = camera_take()
+    jittered = track * np.random.default_rng(1).uniform(0.95, 1.05, (len(track), 1, 1))
+    placed = jittered + root[:, None]
+    up = (0.0, -1.0, 0.0)
+    image_speed = ankle_image_speed(keypoints, FOCAL, placed[:, FEET, 2], 30.0)
+    without = detect_contacts(placed, 30.0, up)
+    with_2d = detect_contacts(placed, 30.0, up, image_speed=image_speed)
+    assert without[:, 0].mean() < 0.5 and with_2d[:, 0].all()
+    assert not with_2d[:, 1].any()
 
 
 def test_pin_feet_moves_ankle_to_segment_mean_and_knee_by_its_share():

@@ -37,7 +37,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # benchmarks/hardware.py
 import hardware  # noqa: E402
-from foot_skate import weighted_means  # noqa: E402  (benchmarks/sequences/ is the script's directory)
+from foot_skate import markdown, weighted_means  # noqa: E402  (benchmarks/sequences/ is the script's directory)
 
 from gfpose.atomic import atomic_write  # noqa: E402
 from gfpose.media.bvh_denoise import clean_world_take  # noqa: E402
@@ -90,16 +90,6 @@ def world_takes(args) -> list[tuple[str, np.ndarray, float]]:
             for take in takes]
 
 
-def markdown(results: dict) -> str:
-    sources = sorted({s for row in results["rows"].values() for s in row})
-    names = ("P1", "world_mpjpe", "skate", "contact_precision", "contact_recall")
-    header = " | ".join(f"{s} {n}" for s in sources for n in names)
-    lines = [f"| row | {header} |", "|---" * (len(sources) * len(names) + 1) + "|"]
-    for row, values in results["rows"].items():
-        lines.append(f"| {row} | " + " | ".join(str(values[s].get(n, "")) for s in sources for n in names) + " |")
-    return "\n".join(lines)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=ROOT / "benchmarks/data/sequences.npz")
@@ -127,7 +117,7 @@ def main() -> None:
                         for name, sources in per_row.items()},
                "seconds": round(time.time() - started, 1)}
     atomic_write(args.out, lambda tmp: Path(tmp).write_text(json.dumps(results, indent=2) + "\n"))
-    print(markdown(results))
+    print(markdown(results, ("P1", "world_mpjpe", "skate", "contact_precision", "contact_recall")))
     print(f"wrote {args.out} in {results['seconds']} s")
 
 

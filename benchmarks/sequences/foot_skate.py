@@ -140,9 +140,9 @@ def weighted_means(values: list[tuple[int, dict]]) -> dict:
     return out | {"takes": len(values), "frames": int(sum(count for count, _ in values))}
 
 
-def markdown(results: dict) -> str:
+def markdown(results: dict, names=("P1", "skate", "reprojection_px", "contact_precision", "contact_recall")) -> str:
+    """A Markdown table of results["rows"]: one row per track, the `names` metrics of each source."""
     sources = sorted({s for row in results["rows"].values() for s in row})
-    names = ("P1", "skate", "reprojection_px", "contact_precision", "contact_recall")
     header = " | ".join(f"{s} {n}" for s in sources for n in names)
     lines = [f"| row | {header} |", "|---" * (len(sources) * len(names) + 1) + "|"]
     for row, values in results["rows"].items():

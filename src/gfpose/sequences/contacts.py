@@ -6,7 +6,9 @@ so a foot is its ankle (r_ankle, l_ankle), FEET in the order (right, left).
 
     detect_contacts   a foot is in contact in a frame where its ankle is both low (within height_mm
                       of the take's floor: the 5th percentile over frames of the lower ankle's height
-                      along `up`) and slow (3D speed below speed_mm_s, central differences).
+                      along `up`) and slow (3D speed below speed_mm_s, central differences, or,
+                      given the 2D, the ankle's speed in the image, ankle_image_speed, below
+                      image_speed_mm_s: a foot still in the image while the lifted 3D jitters).
     foot_skate        mm of horizontal slide per contact frame: the mean over feet and frame pairs
                       (t, t + 1) with the foot in contact at both of || (p[t+1] - p[t]) projected on
                       the floor plane ||.
@@ -44,9 +46,11 @@ class ContactSettings:
     """Thresholds of the contact detector and weights of the contact-aware placement."""
 
     # A predicted track jitters: its detector is looser than the one the metric uses on true
-    # motion (TRUE_CONTACTS); chosen on benchmarks/sequences/foot_skate.py (docs/results/foot_skate.json).
-    height_mm: float = 100.0      # an ankle this close to the take's floor may be in contact
+    # motion (TRUE_CONTACTS), and a foot still in the image counts as slow however the lifted 3D
+    # moves; chosen on benchmarks/sequences/foot_skate.py (docs/results/foot_skate.json).
+    height_mm: float = 200.0      # an ankle this close to the take's floor may be in contact
     speed_mm_s: float = 500.0     # ... and slower than this (mm/s)
+    image_speed_mm_s: float = 250.0  # ... or its 2D slower than this (px/s as mm/s at the ankle's depth)
     floor_percentile: float = 5.0
     placement_mm: float = 10.0    # std of the 2D equations, mm at the person (2 px at ~5 m)
     root_step_mm: float = 3.0     # std of the root's acceleration per coordinate, mm/frame^2 at 30 fps
@@ -98,18 +102,35 @@ def estimate_up(track) -> np.ndarray:
     return _unit((body / np.linalg.norm(body, axis=1, keepdims=True)).mean(axis=0))
 
 
-def detect_contacts(points, fps: float, up=WORLD_UP, settings: ContactSettings = ContactSettings()) -> np.ndarray:
+def detect_contacts(points, fps: float, up=WORLD_UP, settings: ContactSettings = ContactSettings(),
+                    image_speed=None) -> np.ndarray:
     """(T, 2) bool: foot (right, left) in contact per frame of a placed track (T, 17, 3) mm at `fps`
     (module docstring). `up`: the floor normal in the track's frame (z for the data sets' world
-    frame; estimate_up for a camera-frame track)."""
+    frame; estimate_up for a camera-frame track). `image_speed`: None, or the ankles' 2D speed (T, 2)
+    in mm/s at their depth (ankle_image_speed; NaN where unseen): a low foot slower than
+    settings.image_speed_mm_s in the image is in contact too."""
     points = _track(points)
     if len(points) < 2:
         return np.zeros((len(points), 2), dtype=bool)
     feet = points[:, FEET]
     heights = feet @ _unit(up)
     floor = np.percentile(heights.min(axis=1), settings.floor_percentile)
-    speed = np.linalg.norm(np.gradient(feet, axis=0), axis=-1) * fps
-    return (heights - floor < settings.height_mm) & (speed < settings.speed_mm_s)
+    slow = np.linalg.norm(np.gradient(feet, axis=0), axis=-1) * fps < settings.speed_mm_s
+    if image_speed is not None:
+        slow |= np.nan_to_num(np.asarray(image_speed, dtype=np.float64), nan=np.inf) < settings.image_speed_mm_s
+    return (heights - floor < settings.height_mm) & slow
+
+
+def ankle_image_speed(keypoints_px, focal_px, depth_mm, fps: float) -> np.ndarray:
+    """(T, 2) speed of the ankles (right, left) in the image, mm/s at their depth: the 2D (T, J, 2) px
+    (NaN = missing) differentiated over time (central differences) times depth (T, 2) mm / focal
+    length (T,) px; NaN where the 2D is missing."""
+    ankles = np.asarray(keypoints_px, dtype=np.float64)[:, list(FEET)]
+    focal = np.broadcast_to(np.asarray(focal_px, dtype=np.float64), (len(ankles),))
+    if len(ankles) < 2:
+        return np.full((len(ankles), 2), np.nan)
+    speed = np.linalg.norm(np.gradient(ankles, axis=0), axis=-1) * fps * np.asarray(depth_mm) / focal[:, None]
+    return np.where(np.isfinite(ankles).all(axis=-1), speed, np.nan)
 
 
 def foot_skate(points, contacts, up=WORLD_UP) -> float:
@@ -263,7 +284,8 @@ def place_with_contacts(track, keypoints_px, focal_px, center_px, fps: float, pi
     track = _track(track, "track")
     up = estimate_up(track) if has_body(track) else None  # no body to stand on: e.g. a collapsed pose
     return hold_feet(track, lambda contacts: contact_roots(track, keypoints_px, focal_px, center_px, fps, contacts,
-                                                           settings), fps, up, pin, settings)
+                                                           settings), fps, up, pin, settings,
+                     lambda placed: ankle_image_speed(keypoints_px, focal_px, placed[:, FEET, 2], fps))
 
 
 def clean_with_contacts(track, root_mm, noise_mm: float, fps: float, up=WORLD_UP, pin: bool = True,
@@ -278,14 +300,16 @@ def clean_with_contacts(track, root_mm, noise_mm: float, fps: float, up=WORLD_UP
 
 
 def hold_feet(track: np.ndarray, solve_roots, fps: float, up, pin: bool = True,
-              settings: ContactSettings = ContactSettings()) -> PlacedTrack:
+              settings: ContactSettings = ContactSettings(), image_speed=None) -> PlacedTrack:
     """The contact-aware placement of a root-relative track: roots = solve_roots(None), contacts
-    detected on the track placed so (floor normal `up`; None: no contacts), roots =
-    solve_roots(contacts), then (pin=True) the ankles pinned (pin_feet)."""
+    detected on the track placed so (floor normal `up`; None: no contacts; image_speed: None or a
+    function of the placed track giving detect_contacts' image_speed), roots = solve_roots(contacts),
+    then (pin=True) the ankles pinned (pin_feet)."""
     smooth = solve_roots(None)
     if up is None:
         return PlacedTrack(track, smooth, np.zeros((len(track), 2), dtype=bool))
-    contacts = detect_contacts(track + smooth[:, None], fps, up, settings)
+    placed = track + smooth[:, None]
+    contacts = detect_contacts(placed, fps, up, settings, None if image_speed is None else image_speed(placed))
     root = solve_roots(contacts)
     if pin:
         track = pin_feet(track, root, contacts, settings)
