@@ -632,8 +632,10 @@ def uncertainty() -> str:
                          " / ".join("met" if ok else "**missed**" for ok in met)])
     head = wrap(f"`{data['command']}`, {source('uncertainty')}: the share (%) of true joints (16, the root left "
                 "out) inside the 50% and 90% balls, with the raw hypotheses' quantile (temperature 1) and with the "
-                f"calibration fitted on {data['calibration_set'].split(':')[0]} (per-joint temperatures times a "
-                "power of the frame's placement residual); targets 45-55% and 85-95% on each held-out set.")
+                f"calibration fitted on {data['calibration_set'].split(':')[0]} for exact 2D (per-joint "
+                "temperatures times a power of the frame's placement residual over the hypotheses' spread) and, for a "
+                f"detector's 2D, on {data['calibration_set'].split('detector kinds: ')[1]} (per-joint temperatures); "
+                "targets 45-55% and 85-95% on each held-out set.")
     return head + "\n\n" + table(["set", "2D, chains, centre", "frames", "50%", "90%", "targets 50% / 90%"], rows)
 
 

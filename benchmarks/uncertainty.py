@@ -1,27 +1,31 @@
 """Calibration of the per-joint intervals (gfpose.uncertainty, issue 30 item 2): the share of true
 joints inside the 50% and 90% balls, per held-out set, per joint, before (temperature 1) and after
-the calibration fitted here (per-joint temperatures and a power of each frame's placement residual,
-gfpose.uncertainty.fit_calibration), for hypotheses drawn independently and in warm-started chains,
-around the hypotheses' mean and around the track `gfpose lift` writes.
+the calibration fitted here (per-joint temperatures and a power of each frame's placement residual
+over the hypotheses' spread, gfpose.uncertainty.fit_calibration), for hypotheses drawn independently
+and in warm-started chains, around the hypotheses' mean and around the track `gfpose lift` writes.
 
 Hypotheses: the shipped models (`PosePrior.pretrained(device='cpu', precision='fp32')`, default
 sampler), S = 50 per frame, drawn as `gfpose lift` draws them (``PosePrior.lift_take``,
 gfpose.sequences.lift: ``chain_frames`` 1 = independent, 12 = warm-started chains, and its track).
 
 Calibration set (fits temperatures and exponents; ``--fit`` writes them to
-src/gfpose/assets/uncertainty_calibration.json): held-out takes that no held-out set below uses, in
-many short windows because coverage varies far more between takes than between frames of a take (a
-take's own 90% temperature ranges from 0.6 to 6.9 for the mocap model, and follows how far the hypotheses miss the 2D).
-By default (``--calibrate-on``) the HDM05 test actors with the CMU BVH test subjects (other motions
-and bodies: large residuals) and the bundled test takes no held-out set uses (the models' own kind
-of motion: small residuals), windows of ``--calib-frames`` frames every ``--calib-stride``, each
-set through a run of fixed seeded cameras (seed 1). Training takes (``cmu-train``,
-``bandai-train``) fit temperatures too low: the models err less on the poses they were trained on.
-Twice: with exact 2D ('mocap' kinds) and with the derived joints where a detector puts them plus
-detector-like 2D noise ('detector' kinds, what `gfpose lift` of a video sees). Only the exact-2D
-kinds fit a residual exponent: with a detector's 2D the residual mostly measures the detector's
-noise, whose synthetic level (5 px, 2% outliers) is not a real detector's, so the detector kinds
-keep b = 0 (docs/RESULTS.md, Uncertainty).
+src/gfpose/assets/uncertainty_calibration.json). Exact-2D ('mocap') kinds: held-out takes that no
+held-out set below uses, in many short windows because coverage varies far more between takes than
+between frames of a take (a take's own 90% temperature ranges from 0.6 to 6.9 for the mocap model,
+and follows how far the hypotheses miss the 2D). By default (``--calibrate-on``) the HDM05 test
+actors with the CMU BVH test subjects (other motions and bodies: large residuals) and the bundled
+test takes no held-out set uses (the models' own kind of motion: small residuals), windows of
+``--calib-frames`` frames every ``--calib-stride``, each set through a run of fixed seeded cameras
+(seed 1). Training takes (``cmu-train``, ``bandai-train``) fit temperatures too low: the models err
+less on the poses they were trained on. Detector kinds (what `gfpose lift` of a video sees): by
+default (``--calibrate-detector-on two-person``) the real two-person clip
+(../shared/data/pose2sim-demo-multiperson: each person's BlazePose 2D in each of its 4 cameras,
+against its multi-view reference, benchmarks/footage/multiview_reference_multiperson.npz), lifted as
+the one-person clip below; ``synthetic``: the same windows as the mocap kinds with the derived joints
+where a detector puts them plus detector-like 2D noise, which errs less than a real detector (its
+noise is independent from frame to frame, a real detector's is not). Only the exact-2D kinds fit a
+residual exponent: with a detector's 2D the residual mostly measures the detector's noise, so the
+detector kinds keep b = 0 (docs/RESULTS.md, Uncertainty).
 
 Held-out sets: the bundled test split (``--frames`` random frames, the evaluation's fixed cameras,
 independent hypotheses around their mean); the CMU test split (likewise); the sequence benchmark's
@@ -39,6 +43,7 @@ Hypotheses are cached in ``--cache`` (npz per set and chain kind).
 
     python benchmarks/uncertainty.py [--fit] [--frames 500] [--take-frames 24] [--every-take 1]
         [--calibrate-on hdm05-test+cmu-bvh-test,bandai-test] [--calib-frames 30] [--calib-stride 240]
+        [--calibrate-detector-on two-person]
 """
 
 from __future__ import annotations
@@ -72,11 +77,11 @@ from gfpose.uncertainty import (
     JOINTS,
     KINDS,
     LEVELS,
-    RESIDUAL_REFERENCE_MM,
     coverage,
     error_ratio,
     fit_calibration,
     joint_intervals,
+    relative_residual,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -228,41 +233,36 @@ def frame_residuals(poseset, count: int, seed: int, hypotheses: np.ndarray) -> n
     return placement_residual(hypotheses.mean(1), keypoints)
 
 
-def lift_footage(prior, chain_frames: int) -> dict:
-    """The footage benchmark's 4 views lifted as `gfpose lift` lifts them (BlazePose 2D, detector
-    joints, each camera's focal length), the reference in each camera's frame."""
-    from monocular_vs_reference import FPS, load_views, reference_in_camera
+FOOTAGE_CLIPS = {  # clip -> (its folder in ../shared/data, its multi-view reference in benchmarks/footage)
+    "one-person": ("pose2sim-demo", "multiview_reference.npz"),
+    "two-person": ("pose2sim-demo-multiperson", "multiview_reference_multiperson.npz"),
+}
+
+
+def lift_footage(prior, chain_frames: int, clip: str) -> dict:
+    """Every person's views of a footage clip lifted as `gfpose lift` lifts them (the reference's
+    BlazePose 2D of that person, detector joints, each camera's focal length), with the reference in
+    each camera's frame and each frame's placement residual: arrays (P V, T, ...), person-major."""
+    from monocular_vs_reference import FPS, load_views, person_order, person_view, reference_in_camera
 
     from gfpose.media.calibration import read_qualisys
-    src = ROOT.parent / "shared/data/pose2sim-demo"
-    reference = dict(np.load(ROOT / "benchmarks/footage/multiview_reference.npz"))
+    folder, reference_file = FOOTAGE_CLIPS[clip]
+    src = ROOT.parent / "shared/data" / folder
+    full = dict(np.load(ROOT / "benchmarks/footage" / reference_file))
     cameras = read_qualisys(src / "Calib.qca.txt")
-    views = load_views(src, cameras, reference)
-    hyps, tracks, truth = [], [], []
-    for camera, view in zip(cameras, views):
-        sizes = np.tile(np.asarray(view["image_size"], dtype=np.float32), (len(view["keypoints"]), 1))
-        take = prior.lift_take(view["keypoints"].astype(np.float32), sizes, FPS, HYPOTHESES, view["confidence"],
-                               SEED, "detector", float(view["focal_px"]), chain_frames)
-        hyps.append(take.hypotheses)
-        tracks.append(root_center(take.track))
-        truth.append(reference_in_camera(reference["points_3d"].astype(np.float64), camera))
-    return {"hypotheses": np.stack(hyps), "track": np.stack(tracks), "truth": np.stack(truth)}
-
-
-def footage_residuals(hypotheses: np.ndarray) -> np.ndarray:
-    """(V, T) placement residual of the hypotheses' mean of each footage view (lift_footage's input)."""
-    from monocular_vs_reference import load_views
-
-    from gfpose.media.calibration import read_qualisys
-    src = ROOT.parent / "shared/data/pose2sim-demo"
-    reference = dict(np.load(ROOT / "benchmarks/footage/multiview_reference.npz"))
-    views = load_views(src, read_qualisys(src / "Calib.qca.txt"), reference)
-    out = []
-    for h, view in zip(hypotheses, views):
-        sizes = np.tile(np.asarray(view["image_size"], dtype=np.float32), (len(view["keypoints"]), 1))
-        keypoints = Keypoints2D(view["keypoints"].astype(np.float32), view["confidence"], sizes, "detector")
-        out.append(placement_residual(h.mean(1), keypoints, float(view["focal_px"])))
-    return np.stack(out)
+    out = {"hypotheses": [], "track": [], "truth": [], "residual": []}
+    for person in range(len(person_order(full))):
+        reference = person_view(full, person)
+        for camera, view in zip(cameras, load_views(src, cameras, reference)):
+            sizes = np.tile(np.asarray(view["image_size"], dtype=np.float32), (len(view["keypoints"]), 1))
+            keypoints = Keypoints2D(view["keypoints"].astype(np.float32), view["confidence"], sizes, "detector")
+            take = prior.lift_take(keypoints.keypoints, sizes, FPS, HYPOTHESES, view["confidence"], SEED,
+                                   "detector", float(view["focal_px"]), chain_frames)
+            out["hypotheses"].append(take.hypotheses)
+            out["track"].append(root_center(take.track))
+            out["truth"].append(reference_in_camera(reference["points_3d"].astype(np.float64), camera))
+            out["residual"].append(placement_residual(take.hypotheses.mean(1), keypoints, float(view["focal_px"])))
+    return {k: np.stack(v) for k, v in out.items()}
 
 
 def scaled_footage(data: dict) -> dict:
@@ -310,6 +310,9 @@ def main() -> None:
     parser.add_argument("--calibrate-on", default="hdm05-test+cmu-bvh-test,bandai-test",
                         help="calibration sets, comma-separated; a set is one or more sources joined by '+', seen "
                              f"through one run of seeded cameras; sources: {', '.join(CALIBRATION_SOURCES)}")
+    parser.add_argument("--calibrate-detector-on", choices=("two-person", "synthetic"), default="two-person",
+                        help="the detector kinds' calibration set: the two-person clip's real BlazePose 2D, or the "
+                             "--calibrate-on takes with detector-like noise")
     parser.add_argument("--calib-frames", type=int, default=30, help="frames of each calibration window")
     parser.add_argument("--calib-stride", type=int, default=240, help="a window starts every this many frames")
     parser.add_argument("--cache", type=Path, default=Path("/tmp/gfpose_uncertainty"))
@@ -326,6 +329,8 @@ def main() -> None:
                                  args.calib_frames, args.calib_stride) for name in calib_sets}
 
     chains = {"independent": 1, "warm": WARM_CHAIN}
+    footage = {(clip, c): cached(args.cache, f"footage_{clip}_{c}", lambda n=n, clip=clip: lift_footage(prior, n, clip))
+               for clip in FOOTAGE_CLIPS for c, n in chains.items()}
     test_takes = load_takes(ROOT / "benchmarks/data/sequences.npz")
     calib, takes = {}, {}
     for joints in JOINTS:
@@ -334,6 +339,9 @@ def main() -> None:
             takes[joints, c] = cached(args.cache, f"takes_{joints}_{c}_{tag}",
                                       lambda v=test_views, n=n, j=joints: lift_views(prior, v, n, j))
             takes[joints, c]["residual"] = view_residuals(test_views, takes[joints, c]["hypotheses"], joints)
+            if joints == "detector" and args.calibrate_detector_on == "two-person":
+                calib[joints, c] = as_frames(footage["two-person", c])
+                continue
             parts = []
             for name, pieces in calib_takes.items():
                 views = take_views(pieces, 1, args.calib_frames, 1, joints)
@@ -346,9 +354,6 @@ def main() -> None:
                        ("cmu", lambda: load_pose_npz(ROOT / "benchmarks/data/cmu17.npz").select_split("test"))):
         single[name] = cached(args.cache, f"{name}_{tag}", lambda load=load: lift_frames(prior, load(), args.frames, 0))
         single[name]["residual"] = frame_residuals(load(), args.frames, 0, single[name]["hypotheses"])
-    footage = {c: cached(args.cache, f"footage_{c}", lambda n=n: lift_footage(prior, n)) for c, n in chains.items()}
-    for data in footage.values():
-        data["residual"] = footage_residuals(data["hypotheses"])
 
     def split(kind: str) -> tuple[str, str]:  # 'detector-warm-track' -> ('detector', 'warm')
         return tuple(kind.split("-")[:2])
@@ -360,15 +365,16 @@ def main() -> None:
             "CMU test": {"mocap-independent-mean": single["cmu"]},
             "test takes": {k: takes[split(k)] for k in mocap_kinds},
             "test takes, detector 2D": {k: takes[split(k)] for k in detector_kinds},
-            "footage (scaled)": {k: as_frames(scaled_footage(footage[split(k)[1]])) for k in detector_kinds},
-            "footage (unscaled)": {k: as_frames(footage[split(k)[1]]) for k in detector_kinds}}
+            "footage (scaled)": {k: as_frames(scaled_footage(footage["one-person", split(k)[1]]))
+                                 for k in detector_kinds},
+            "footage (unscaled)": {k: as_frames(footage["one-person", split(k)[1]]) for k in detector_kinds}}
 
     fitted, calibration = {}, {}  # kind -> ((G, J) temperatures, (G,) exponents) at the GRID levels
     at_levels = [GRID.index(q) for q in LEVELS]
     for kind in KINDS:
         data = calib[split(kind)]
         ratios = error_ratio(data["truth"], data["hypotheses"], centre(data, kind), GRID)
-        fitted[kind] = fit_calibration(ratios, data["residual"], GRID,
+        fitted[kind] = fit_calibration(ratios, relative_residual(data["residual"], data["hypotheses"]), GRID,
                                        exponents=EXPONENTS if kind.startswith("mocap") else (0.0,))
         calibration[kind] = {"before": summary(data, centre(data, kind), 1.0, 0.0),
                              "after": summary(data, centre(data, kind), fitted[kind][0][at_levels],
@@ -398,10 +404,13 @@ def main() -> None:
         "calibration_set": f"{', '.join(calib_sets)}: windows of {args.calib_frames} frames every "
                            f"{args.calib_stride} frames of each take, "
                            f"{sum(len(w) for w in calib_takes.values())} windows, "
-                           f"{len(calib['mocap', 'warm']['truth'])} frames; exact 2D (mocap), or detector joints "
-                           "with detector_noise (detector)",
+                           f"{len(calib['mocap', 'warm']['truth'])} frames, exact 2D (mocap kinds); detector kinds: "
+                           + ("the two-person clip's BlazePose 2D, 2 people x 4 cameras x "
+                              f"{footage['two-person', 'warm']['truth'].shape[1]} frames"
+                              if args.calibrate_detector_on == "two-person" else
+                              "the same windows, detector joints with detector_noise"),
         "definition": "ball around the centre (the hypotheses' mean or the track) of radius temperature x "
-                      f"(placement residual / {RESIDUAL_REFERENCE_MM:g} mm) ^ exponent x the level-quantile of the "
+                      "(placement residual / the hypotheses' mean spread) ^ exponent x the level-quantile of the "
                       "hypotheses' distances from it; coverage over the 16 non-root joints",
         "temperatures": {k: {f"{round(100 * q)}": [round(float(x), 3) for x in t[i]] for i, q in enumerate(LEVELS)}
                          for k, t in temperatures.items()},
@@ -409,6 +418,9 @@ def main() -> None:
                                for k, b in exponents.items()},
         "residual_median_mm": {set_name: {kind: float(np.nanmedian(data["residual"])) for kind, data in kinds.items()}
                                for set_name, kinds in sets.items()},
+        "relative_residual_median": {set_name: {kind: float(np.nanmedian(relative_residual(data["residual"],
+                                                                                            data["hypotheses"])))
+                                                for kind, data in kinds.items()} for set_name, kinds in sets.items()},
         "calibration": calibration,
         "held_out": results,
         "reliability": {"levels": list(GRID), "curves": curves},

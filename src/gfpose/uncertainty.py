@@ -3,26 +3,31 @@ with a stated probability (50%, 90%), calibrated on held-out data.
 
 The interval of joint j at level q is the ball of radius
 
-    r_q = T_q[j] * (rho / rho_0) ** b * quantile_q(|| h_s[j] - c[j] ||,  s = 1..S)
+    r_q = T_q[j] * (rho / sigma) ** b * quantile_q(|| h_s[j] - c[j] ||,  s = 1..S)
 
 around the point estimate c (the hypotheses' mean, or the track `gfpose lift` writes): the q-quantile
-of the hypotheses' distances from c, times a temperature, times a power of the frame's placement
-residual rho (mm; gfpose.sequences.lift.placement_residual: how far the hypotheses' mean misses
-the 2D once placed; rho_0 = 10 mm). Were the hypotheses exact posterior draws and c their mean,
-T = 1 and b = 0 would cover the truth with probability q. They are not: the sampler's hypotheses
-are too narrow or too wide by joint, warm-started chains (gfpose.sequences.propagate) narrow them
-further, and on poses and bodies the prior has not learned the error grows far faster than the
-spread (a take's own 90% temperature ranges from 0.6 to 6.9 for the mocap model) while the 2D residual grows with it.
+of the hypotheses' distances from c, times a temperature, times a power of the frame's relative
+residual rho / sigma: its placement residual rho (mm; gfpose.sequences.lift.placement_residual: how far
+the hypotheses' mean misses the 2D once placed) over the hypotheses' mean spread sigma (mm, the
+joints but the root). Were the hypotheses exact posterior draws and c their mean, T = 1 and b = 0 would
+cover the truth with probability q. They are not: the sampler's hypotheses are too narrow or too
+wide by joint, warm-started chains (gfpose.sequences.propagate) narrow them further, and on poses
+and bodies the prior has not learned the error grows far faster than the spread (a take's own 90%
+temperature ranges from 0.6 to 6.9 for the mocap model) while the 2D residual grows with it. The
+residual counts relative to the spread: hypotheses that disagree already hold a miss of the 2D
+their spread explains, hypotheses that agree and still miss it are confidently wrong (over the
+residual alone, the CMU test split's 50% balls held 68% of its joints, docs/RESULTS.md).
 So T and b are fitted on a calibration set (:func:`fit_calibration`): the exponent b that leaves
-the coverage even across the residual's quantile bins, and the per-joint T that makes it q
-overall. The shipped values (``assets/uncertainty_calibration.json``, one table per kind in KINDS:
+the coverage even across the relative residual's quantile bins, and the per-joint T that makes it
+q overall. The shipped values (``assets/uncertainty_calibration.json``, one table per kind in KINDS:
 exact or detector 2D, independent or warm-started hypotheses, around their mean or the track) were
-fitted by ``python benchmarks/uncertainty.py --fit`` on held-out takes: the HDM05 test actors and
-CMU BVH test subjects (no shipped model saw them) and bundled test takes no held-out set uses. With
-a detector's 2D, b = 0: its residual mostly measures the detector's noise. They are checked on
-other held-out sets (docs/RESULTS.md, Uncertainty; docs/results/uncertainty.json). The root
-(pelvis) is the origin of every root-relative pose: its radius is 0 and it is left out of the
-coverage.
+fitted by ``python benchmarks/uncertainty.py --fit``: for exact 2D on held-out takes, the HDM05 test
+actors and CMU BVH test subjects (no shipped model saw them) and bundled test takes no held-out set
+uses; for a detector's 2D on real footage, the two-person Pose2Sim clip's BlazePose 2D against its
+multi-view reference (synthetic detector noise errs less than a real detector), with b = 0: its
+residual mostly measures the detector's noise. They are checked on other held-out sets
+(docs/RESULTS.md, Uncertainty; docs/results/uncertainty.json). The root (pelvis) is the origin of
+every root-relative pose: its radius is 0 and it is left out of the coverage.
 
 Pure numpy; poses in mm, (..., J, 3), NaN for a missing joint or frame.
 """
@@ -39,7 +44,7 @@ import numpy as np
 
 from gfpose.atomic import atomic_write
 from gfpose.errors import InputError
-from gfpose.skeleton import H36M_JOINTS
+from gfpose.skeleton import H36M_JOINTS, ROOT
 
 LEVELS = (0.5, 0.9)
 CHAINS = ("independent", "warm")  # hypotheses drawn each from T = 1, or warm-started frame to frame
@@ -48,8 +53,7 @@ JOINTS = ("mocap", "detector")  # exact H36M-17 2D, or a 2D detector's (gfpose.j
 KINDS = tuple(f"{joints}-{chains}-{centre}" for joints in JOINTS for chains in CHAINS for centre in CENTRES)
 CALIBRATION_PATH = Path(__file__).parent / "assets" / "uncertainty_calibration.json"
 CSV_COLUMNS = ("frame", "joint", "joint_name", "x_mm", "y_mm", "z_mm", "spread_mm")
-RESIDUAL_REFERENCE_MM = 10.0  # rho_0: a residual of this size leaves the radius at T times the quantile
-RESIDUAL_FLOOR_MM = 1.0       # residuals below are taken as this (exact 2D can be missed by ~0 mm)
+FLOOR_MM = 1.0  # residuals and spreads below count as this (exact 2D is missed by ~0 mm; one hypothesis: no spread)
 EXPONENTS = tuple(np.round(np.arange(0.0, 1.501, 0.05), 2))  # the exponents fit_calibration tries
 
 
@@ -123,10 +127,18 @@ def calibrated_exponent(kind: str, levels=LEVELS) -> np.ndarray:
         [fitted.index(round(q, 6)) for q in _check_levels(levels)]]
 
 
-def residual_scale(residual_mm, exponent) -> np.ndarray:
-    """(..., L) factors (rho / rho_0) ** b of per-frame residuals (...,) mm and exponents (L,)."""
-    rho = np.maximum(np.asarray(residual_mm, dtype=np.float64), RESIDUAL_FLOOR_MM) / RESIDUAL_REFERENCE_MM
-    return rho[..., None] ** np.asarray(exponent, dtype=np.float64)
+def relative_residual(residual_mm, hypotheses: np.ndarray) -> np.ndarray:
+    """(...,) rho / sigma of per-frame placement residuals (...,) mm and (..., S, J, 3) mm hypotheses: the
+    residual over the hypotheses' mean spread (:func:`spread`) over the joints but the root, both
+    floored at FLOOR_MM."""
+    s = np.delete(spread(hypotheses), ROOT, axis=-1).mean(axis=-1)
+    return np.maximum(np.asarray(residual_mm, dtype=np.float64), FLOOR_MM) / np.maximum(s, FLOOR_MM)
+
+
+def residual_scale(relative, exponent) -> np.ndarray:
+    """(..., L) factors (rho / sigma) ** b of per-frame relative residuals (...,) (:func:`relative_residual`)
+    and exponents (L,)."""
+    return np.asarray(relative, dtype=np.float64)[..., None] ** np.asarray(exponent, dtype=np.float64)
 
 
 def joint_intervals(hypotheses: np.ndarray, center: np.ndarray | None = None, levels=LEVELS,
@@ -164,7 +176,7 @@ def joint_intervals(hypotheses: np.ndarray, center: np.ndarray | None = None, le
         residual = np.asarray(residual_mm, dtype=np.float64)
         if residual.shape != h.shape[:-3]:
             raise InputError(f"residual_mm: shape {residual.shape}, expected {h.shape[:-3]} (one per frame)")
-        radius = radius * residual_scale(residual, exponent)[..., None, :]
+        radius = radius * residual_scale(relative_residual(residual, h), exponent)[..., None, :]
     order = np.argsort(levels)  # a higher level's ball holds a lower one's (few hypotheses' quantiles can cross)
     radius[..., order] = np.fmax.accumulate(radius[..., order], axis=-1)
     return JointIntervals(c, radius, levels, spread(h))
@@ -225,24 +237,24 @@ def fit_temperature(ratios: np.ndarray, levels=LEVELS, per_joint: bool = True) -
     return out
 
 
-def fit_calibration(ratios: np.ndarray, residual_mm: np.ndarray, levels=LEVELS, exponents=EXPONENTS,
+def fit_calibration(ratios: np.ndarray, relative: np.ndarray, levels=LEVELS, exponents=EXPONENTS,
                     bins: int = 5) -> tuple[np.ndarray, np.ndarray]:
     """((L, J) temperatures, (L,) exponents) from (N, J, L) error ratios (:func:`error_ratio`, temperature
-    1) and the frames' (N,) placement residuals: the exponent b of ``exponents`` whose per-joint
-    temperatures (:func:`fit_temperature` on the ratios over residual_scale) leave the coverage most
-    even across ``bins`` quantile bins of the residual (least squares of each bin's coverage against
-    its level, summed over the levels), and those temperatures. One b for every level keeps the
-    balls nested (the 90% one holds the 50% one)."""
+    1) and the frames' (N,) relative residuals (:func:`relative_residual`): the exponent b of
+    ``exponents`` whose per-joint temperatures (:func:`fit_temperature` on the ratios over
+    residual_scale) leave the coverage most even across ``bins`` quantile bins of the relative
+    residual (least squares of each bin's coverage against its level, summed over the levels), and
+    those temperatures. One b for every level keeps the balls nested (the 90% one holds the 50% one)."""
     levels = _check_levels(levels)
     r = np.asarray(ratios, dtype=np.float64)
-    rho = np.asarray(residual_mm, dtype=np.float64)
-    if r.ndim != 3 or rho.shape != r.shape[:1] or r.shape[-1] != len(levels):
-        raise InputError(f"ratios {r.shape} and residual_mm {rho.shape}: expected (N, J, {len(levels)}) and (N,)")
-    which = np.digitize(rho, np.nanquantile(rho, np.linspace(0, 1, bins + 1)[1:-1]))
+    u = np.asarray(relative, dtype=np.float64)
+    if r.ndim != 3 or u.shape != r.shape[:1] or r.shape[-1] != len(levels):
+        raise InputError(f"ratios {r.shape} and relative residuals {u.shape}: expected (N, J, {len(levels)}) and (N,)")
+    which = np.digitize(u, np.nanquantile(u, np.linspace(0, 1, bins + 1)[1:-1]))
     moving = (np.nan_to_num(r) > 0).any(axis=(0, 2))  # not the root, the origin of every pose
 
     def fitted(b: float) -> tuple[np.ndarray, float]:
-        scaled = r / residual_scale(rho, [b])[..., None]  # (N, J, L)
+        scaled = r / residual_scale(u, [b])[..., None]  # (N, J, L)
         t = fit_temperature(scaled, levels)
         hit = np.where(np.isnan(scaled), np.nan, scaled <= t.T)[:, moving]  # (N, J', L)
         loss = sum(((np.nanmean(hit[which == k], axis=(0, 1)) - levels) ** 2).sum()
