@@ -26,6 +26,7 @@ from gfpose.sequences.contacts import (
     place_with_contacts,
 )
 from gfpose.sequences.evaluate import skate_metrics
+from gfpose.sequences.guidance import FeetAtRest
 from gfpose.sequences.paths import root_translation
 from gfpose.sequences.takes import fixed_camera_views, load_takes, take_from_bvh
 
@@ -233,6 +234,22 @@ def test_clean_with_contacts_holds_the_planted_foot_of_a_jittery_root():
     assert foot_skate(placed.points, truth) < 0.1
     error = np.linalg.norm(placed.root - root, axis=-1).mean()
     assert error < 0.5 * np.linalg.norm(noisy - root, axis=-1).mean()
+
+
+def test_feet_at_rest_put_the_root_step_on_the_held_ankles():
+    """Hand-worked: 3 frames, the right foot in contact in frames 0-1, the left in 1-2, the root
+    stepping (10, 0, 0) then (0, 20, 0); two tracks per frame share the terms."""
+    contacts = np.array([[1, 0], [1, 1], [0, 1]], dtype=bool)
+    root = np.array([[0.0, 0.0, 0.0], [10.0, 0.0, 0.0], [10.0, 20.0, 0.0]])
+    weights, offsets = FeetAtRest(contacts, root, contact_mm=0.5).terms(tracks=2, joints=17)
+    assert weights.shape == offsets.shape == (2, 2 * 17 * 3)
+    w, o = weights.reshape(2, 2, 17, 3), offsets.reshape(2, 2, 17, 3)
+    assert (w[0, :, FEET[0]] == 4.0).all() and (w[0, :, FEET[1]] == 0).all()  # 1 / 0.5^2, right foot only
+    assert (w[1, :, FEET[1]] == 4.0).all() and (w[1, :, FEET[0]] == 0).all()
+    assert w.sum() == 4.0 * 2 * 2 * 3  # nothing but the ankles
+    np.testing.assert_array_equal(o[:, 0, FEET[1]], [[10.0, 0.0, 0.0], [0.0, 20.0, 0.0]])
+    with pytest.raises(InputError):
+        FeetAtRest(contacts, root[:2])
 
 
 def test_contacts_sidecar_round_trip(tmp_path):

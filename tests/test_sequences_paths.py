@@ -25,6 +25,30 @@ def test_whittaker_solves_the_penalised_least_squares(order):
         np.testing.assert_allclose(whittaker(values, weights, 30.0, order)[:, k], dense, atol=1e-10)
 
 
+@pytest.mark.parametrize("order", [1, 2])
+def test_whittaker_rest_terms_solve_their_least_squares(order):
+    """With rest terms k_t (x_{t+1} - x_t + d_t)^2 the smoother is the dense weighted least squares
+    of data rows, order-th differences and first differences held at -d."""
+    rng = np.random.default_rng(1)
+    values, weights = rng.normal(size=(12, 3)), rng.uniform(0.5, 2.0, size=(12, 3))
+    rest = rng.uniform(0.0, 5.0, size=(11, 3)) * (rng.random((11, 3)) > 0.4)
+    rest[:, 2] = rest[:, 0]
+    weights[:, 2] = weights[:, 0]  # a shared pattern, other offsets
+    offsets = rng.normal(size=(11, 3))
+    d, step = np.diff(np.eye(12), n=order, axis=0), np.diff(np.eye(12), axis=0)
+    out = whittaker(values, weights, 3.0, order, rest, offsets)
+    for k in range(3):
+        rows = np.vstack([np.sqrt(weights[:, k])[:, None] * np.eye(12), np.sqrt(3.0) * d,
+                          np.sqrt(rest[:, k])[:, None] * step])
+        goal = np.concatenate([np.sqrt(weights[:, k]) * values[:, k], np.zeros(len(d)),
+                               -np.sqrt(rest[:, k]) * offsets[:, k]])
+        np.testing.assert_allclose(out[:, k], np.linalg.lstsq(rows, goal, rcond=None)[0], atol=1e-10)
+    held = whittaker(values, weights, 3.0, order, np.full((11, 3), 1e9), offsets)  # every step held at -d
+    np.testing.assert_allclose(np.diff(held, axis=0), -offsets, atol=1e-6)
+    with pytest.raises(InputError):
+        whittaker(values, weights, 3.0, order, rest[:5], offsets)
+
+
 def test_whittaker_keeps_lines_and_rejects_bad_input():
     line = np.outer(np.arange(20.0), [1.0, -2.0])
     np.testing.assert_allclose(whittaker(line, np.ones_like(line), 1e6), line, atol=1e-6)

@@ -19,7 +19,11 @@ Rows:
                                 (what cleaning did before contacts; contacts=False)
     contacts held, not pinned   the pelvis path solved with the contacts found on the cleaned take
                                 held still (gfpose.sequences.contacts.observed_roots), ankles as cleaned
-    contact-aware               ... and the ankles pinned: the default (clean_with_contacts)
+    ... ankles pinned           ... and the ankles pinned (clean_with_contacts; the default before the
+                                feet-at-rest pass)
+    contact-aware               the default: the body cleaned again by the guided sampler with those
+                                contacting ankles held at rest in the world on that pelvis path
+                                (gfpose.sequences.guidance.FeetAtRest)
 Metrics, frame-weighted means per source and over all takes ('all'): P1 (mm, root-relative), world
 MPJPE (mm, every joint placed), foot skate (mm of horizontal ankle slide per frame pair where the
 TRUE foot is in contact: low and slow, gfpose.sequences.contacts.TRUE_CONTACTS), and the precision
@@ -52,7 +56,8 @@ from gfpose.sequences.contacts import (  # noqa: E402
 from gfpose.sequences.takes import load_takes, take_from_bvh  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
-ROWS = ("ground truth", "noisy input", "root smoothed", "contacts held, not pinned", "contact-aware")
+ROWS = ("ground truth", "noisy input", "root smoothed", "contacts held, not pinned", "contacts held, ankles pinned",
+        "contact-aware")
 
 
 def metrics(world: np.ndarray, truth: np.ndarray, true_contacts: np.ndarray, contacts=None) -> dict:
@@ -73,11 +78,13 @@ def rows_of_take(prior, truth: np.ndarray, fps: float, noise_mm: float, seed: in
     true_contacts = detect_contacts(truth, fps, WORLD_UP, TRUE_CONTACTS)
     smoothed = clean_world_take(prior, noisy, fps, noise_mm, contacts=False)
     held = clean_with_contacts(smoothed.track, noisy[:, 0], noise_mm, fps, WORLD_UP, pin=False)
+    pinned = clean_with_contacts(smoothed.track, noisy[:, 0], noise_mm, fps, WORLD_UP)
     aware = clean_world_take(prior, noisy, fps, noise_mm)
     return {"ground truth": metrics(truth, truth, true_contacts),
             "noisy input": metrics(noisy, truth, true_contacts),
             "root smoothed": metrics(smoothed.points, truth, true_contacts),
             "contacts held, not pinned": metrics(held.points, truth, true_contacts, held.contacts),
+            "contacts held, ankles pinned": metrics(pinned.points, truth, true_contacts, pinned.contacts),
             "contact-aware": metrics(aware.points, truth, true_contacts, aware.contacts)}
 
 

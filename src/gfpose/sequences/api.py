@@ -18,6 +18,7 @@ import torch
 from gfpose.errors import InputError
 from gfpose.sequences.damage import DEFAULT_NOISE_MM
 from gfpose.sequences.evaluate import TASKS, damaged_rows, estimate_rows, evaluate_rows
+from gfpose.sequences.guidance import FeetAtRest
 from gfpose.sequences.lift import DEFAULT_FPS
 from gfpose.sequences.methods import (
     DEFAULT_METHODS,
@@ -60,13 +61,16 @@ def complete_sequence(prior, partial, fps: float = DEFAULT_FPS, method: str | No
 
 
 def denoise_sequence(prior, poses, noise_mm: float = DEFAULT_NOISE_MM, fps: float = DEFAULT_FPS,
-                     method: str | None = None, seed: int = 0, **settings) -> np.ndarray:
+                     method: str | None = None, seed: int = 0, feet: FeetAtRest | None = None,
+                     **settings) -> np.ndarray:
     """A noisy 3D track (T, 17, 3) mm (jitter of std noise_mm per coordinate; NaN = gap) -> a
     clean, complete track (T, 17, 3) mm, root-relative (the pelvis of each frame, interpolated
-    where missing, is subtracted)."""
+    where missing, is subtracted); with `feet` (guided), the ankles held still in the world where
+    in contact (gfpose.sequences.guidance.FeetAtRest, in the poses' frame)."""
     noisy = _check_track(check_poses_mm(poses, "poses"), "poses")
     track = clean_track(prior.sampler, torch.from_numpy(noisy), check_noise_mm(noise_mm),
-                        positive_scalar(fps, "fps"), sequence_method("denoise", method, **settings), check_seed(seed))
+                        positive_scalar(fps, "fps"), sequence_method("denoise", method, **settings), check_seed(seed),
+                        feet)
     return track.numpy()
 
 

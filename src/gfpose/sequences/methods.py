@@ -33,7 +33,7 @@ from gfpose.sequences.contacts import PlacedTrack, detect_contacts, estimate_up,
 from gfpose.sequences.damage import DEFAULT_NOISE_MM
 from gfpose.sequences.draw import draw_window
 from gfpose.sequences.filters import interpolate_gaps
-from gfpose.sequences.guidance import TemporalGuidance
+from gfpose.sequences.guidance import FeetAtRest, TemporalGuidance
 from gfpose.sequences.paths import coherent_path, observation_errors, reprojection_errors, root_translation
 from gfpose.sequences.propagate import Propagation, propagate_hypotheses
 from gfpose.sequences.smoothing import TemporalPrior
@@ -69,7 +69,8 @@ class SequenceMethod:
     # drawn from the prior at T = 1).
     propagation: Propagation | None = None
     # Feet that stay put: path (estimate) places the track with gfpose.sequences.contacts.place_with_contacts;
-    # cleaning a BVH take places it with clean_with_contacts (gfpose.media.bvh_denoise).
+    # cleaning a BVH take places it with clean_with_contacts, then guided holds the contacting feet at rest
+    # (gfpose.media.bvh_denoise, gfpose.sequences.guidance.FeetAtRest).
     contacts: bool = True
 
     def __post_init__(self):
@@ -93,11 +94,11 @@ DEFAULT_METHODS = {"estimate": SequenceMethod("path"), "complete-3d": SequenceMe
 
 
 def _draw(sampler, request, method: SequenceMethod, fps: float, seed: int, observed=None,
-          noise_mm=DEFAULT_NOISE_MM):
-    """(T, S, J, 3) mm: the request drawn as one window by `method`."""
+          noise_mm=DEFAULT_NOISE_MM, feet: FeetAtRest | None = None):
+    """(T, S, J, 3) mm: the request drawn as one window by `method` (guided: feet held at rest, if given)."""
     if method.name == "guided":
         guidance = TemporalGuidance(sampler.sde, sampler.data_scale, len(request), method.prior(fps), observed,
-                                    noise_mm)
+                                    noise_mm, feet)
         return draw_window(sampler, request, seed, guidance, stop_noise_mm=method.stop_noise_mm)
     if method.name == "correlated":
         return draw_window(sampler.with_settings(name=ODE_SAMPLER), request, seed,
@@ -173,13 +174,17 @@ def complete_track(sampler, partial_mm: torch.Tensor, fps: float,
 
 
 def clean_track(sampler, noisy_mm: torch.Tensor, noise_mm: float, fps: float,
-                method: SequenceMethod = DEFAULT_METHODS["denoise"], seed: int = 0) -> torch.Tensor:
+                method: SequenceMethod = DEFAULT_METHODS["denoise"], seed: int = 0,
+                feet: FeetAtRest | None = None) -> torch.Tensor:
     """Noisy 3D track (T, J, 3) mm, NaN in gaps -> a clean full root-relative track: the gaps filled
     by linear interpolation, root-centred, then denoised from the time whose noise matches noise_mm
-    (Table 7); guided and path also keep the track near the observed joints (data noise noise_mm)."""
+    (Table 7); guided and path also keep the track near the observed joints (data noise noise_mm);
+    guided with `feet` also holds the contacting ankles still in the world (gfpose.sequences.guidance)."""
+    if feet is not None and method.name != "guided":
+        raise InputError(f"feet at rest need the 'guided' method, not {method.name!r}")
     filled = torch.from_numpy(interpolate_gaps(noisy_mm.numpy())).to(noisy_mm.dtype)
     start, observed = filled - filled[:, :1], noisy_mm - filled[:, :1]
     request = replace(denoise_request(start, sampler.start_time_for_noise(noise_mm)), hypotheses=method.tracks())
-    poses = _draw(sampler, request, method, fps, seed, observed, noise_mm)
+    poses = _draw(sampler, request, method, fps, seed, observed, noise_mm, feet)
     errors = observation_errors(poses, observed) if method.name == "path" else None
     return _track(poses, errors, noise_mm, method, fps)
