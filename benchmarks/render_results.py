@@ -633,7 +633,7 @@ def uncertainty() -> str:
     head = wrap(f"`{data['command']}`, {source('uncertainty')}: the share (%) of true joints (16, the root left "
                 "out) inside the 50% and 90% balls, with the raw hypotheses' quantile (temperature 1) and with the "
                 f"calibration fitted on {data['calibration_set'].split(':')[0]} for exact 2D (per-joint "
-                "temperatures times a power of the frame's placement residual over the hypotheses' spread) and, for a "
+                "temperatures, widened by the frame's placement residual over the hypotheses' spread) and, for a "
                 f"detector's 2D, on {data['calibration_set'].split('detector kinds: ')[1]} (per-joint temperatures); "
                 "targets 45-55% and 85-95% on each held-out set.")
     return head + "\n\n" + table(["set", "2D, chains, centre", "frames", "50%", "90%", "targets 50% / 90%"], rows)

@@ -1,14 +1,15 @@
 """Calibration of the per-joint intervals (gfpose.uncertainty, issue 30 item 2): the share of true
 joints inside the 50% and 90% balls, per held-out set, per joint, before (temperature 1) and after
-the calibration fitted here (per-joint temperatures and a power of each frame's placement residual
-over the hypotheses' spread, gfpose.uncertainty.fit_calibration), for hypotheses drawn independently
-and in warm-started chains, around the hypotheses' mean and around the track `gfpose lift` writes.
+the calibration fitted here (per-joint temperatures and a widening by each frame's placement residual
+over the hypotheses' spread, sqrt(1 + (k rho / sigma)^2), gfpose.uncertainty.fit_calibration), for
+hypotheses drawn independently and in warm-started chains, around the hypotheses' mean and around the
+track `gfpose lift` writes.
 
 Hypotheses: the shipped models (`PosePrior.pretrained(device='cpu', precision='fp32')`, default
 sampler), S = 50 per frame, drawn as `gfpose lift` draws them (``PosePrior.lift_take``,
 gfpose.sequences.lift: ``chain_frames`` 1 = independent, 12 = warm-started chains, and its track).
 
-Calibration set (fits temperatures and exponents; ``--fit`` writes them to
+Calibration set (fits temperatures and residual weights; ``--fit`` writes them to
 src/gfpose/assets/uncertainty_calibration.json). Exact-2D ('mocap') kinds: held-out takes that no
 held-out set below uses, in many short windows because coverage varies far more between takes than
 between frames of a take (a take's own 90% temperature ranges from 0.6 to 6.9 for the mocap model,
@@ -24,8 +25,8 @@ against its multi-view reference, benchmarks/footage/multiview_reference_multipe
 the one-person clip below; ``synthetic``: the same windows as the mocap kinds with the derived joints
 where a detector puts them plus detector-like 2D noise, which errs less than a real detector (its
 noise is independent from frame to frame, a real detector's is not). Only the exact-2D kinds fit a
-residual exponent: with a detector's 2D the residual mostly measures the detector's noise, so the
-detector kinds keep b = 0 (docs/RESULTS.md, Uncertainty).
+residual weight: with a detector's 2D the residual mostly measures the detector's noise, so the
+detector kinds keep k = 0 (docs/RESULTS.md, Uncertainty).
 
 Held-out sets: the bundled test split (``--frames`` random frames, the evaluation's fixed cameras,
 independent hypotheses around their mean); the CMU test split (likewise); the sequence benchmark's
@@ -73,10 +74,10 @@ from gfpose.sequences.takes import Take, TakeView, fixed_camera_views, load_take
 from gfpose.skeleton import H36M_JOINTS
 from gfpose.uncertainty import (
     CALIBRATION_PATH,
-    EXPONENTS,
     JOINTS,
     KINDS,
     LEVELS,
+    RESIDUAL_WEIGHTS,
     coverage,
     error_ratio,
     fit_calibration,
@@ -283,11 +284,11 @@ def centre(data: dict, kind: str):
     return None if kind.endswith("mean") else data["track"].astype(np.float64)
 
 
-def summary(data: dict, center, temperature, exponent, levels=LEVELS) -> dict:
+def summary(data: dict, center, temperature, weight, levels=LEVELS) -> dict:
     """Coverage per level (all moving joints pooled, and per joint) and the median radius."""
     truth = data["truth"]
     intervals = joint_intervals(data["hypotheses"], center, levels, temperature=temperature,
-                                residual_mm=data["residual"], exponent=exponent)
+                                residual_mm=data["residual"], residual_weight=weight)
     per_joint = coverage(truth, intervals)  # (J, L)
     pooled = np.nanmean(per_joint[MOVING], axis=0)  # every joint is seen in every frame: same as pooling rows
     out = {}
@@ -369,18 +370,18 @@ def main() -> None:
                                  for k in detector_kinds},
             "footage (unscaled)": {k: as_frames(footage["one-person", split(k)[1]]) for k in detector_kinds}}
 
-    fitted, calibration = {}, {}  # kind -> ((G, J) temperatures, (G,) exponents) at the GRID levels
+    fitted, calibration = {}, {}  # kind -> ((G, J) temperatures, (G,) residual weights) at the GRID levels
     at_levels = [GRID.index(q) for q in LEVELS]
     for kind in KINDS:
         data = calib[split(kind)]
         ratios = error_ratio(data["truth"], data["hypotheses"], centre(data, kind), GRID)
         fitted[kind] = fit_calibration(ratios, relative_residual(data["residual"], data["hypotheses"]), GRID,
-                                       exponents=EXPONENTS if kind.startswith("mocap") else (0.0,))
+                                       weights=RESIDUAL_WEIGHTS if kind.startswith("mocap") else (0.0,))
         calibration[kind] = {"before": summary(data, centre(data, kind), 1.0, 0.0),
                              "after": summary(data, centre(data, kind), fitted[kind][0][at_levels],
                                               fitted[kind][1][at_levels])}
     temperatures = {k: t[at_levels] for k, (t, _) in fitted.items()}
-    exponents = {k: b[at_levels] for k, (_, b) in fitted.items()}
+    weights = {k: w[at_levels] for k, (_, w) in fitted.items()}
 
     results, curves = {}, {}
     for set_name, kinds in sets.items():
@@ -389,14 +390,14 @@ def main() -> None:
             results.setdefault(set_name, {})[kind] = {
                 "frames": len(data["truth"]),
                 "before": summary(data, c, 1.0, 0.0),
-                "after": summary(data, c, temperatures[kind], exponents[kind]),
+                "after": summary(data, c, temperatures[kind], weights[kind]),
                 "centre_mpjpe_mm": float(np.nanmean(np.linalg.norm(
                     (data["hypotheses"].mean(1) if c is None else c) - data["truth"], axis=-1)[:, MOVING]))}
             curves.setdefault(kind, {})[set_name] = [
                 [float(np.nanmean(coverage(data["truth"], joint_intervals(
-                    data["hypotheses"], c, GRID, temperature=t, residual_mm=data["residual"], exponent=b))
+                    data["hypotheses"], c, GRID, temperature=t, residual_mm=data["residual"], residual_weight=w))
                     [MOVING], axis=0)[i]) for i in range(len(GRID))]
-                for t, b in ((1.0, 0.0), fitted[kind])]
+                for t, w in ((1.0, 0.0), fitted[kind])]
 
     report = {
         "command": " ".join(["python", *sys.argv]),
@@ -410,12 +411,12 @@ def main() -> None:
                               if args.calibrate_detector_on == "two-person" else
                               "the same windows, detector joints with detector_noise"),
         "definition": "ball around the centre (the hypotheses' mean or the track) of radius temperature x "
-                      "(placement residual / the hypotheses' mean spread) ^ exponent x the level-quantile of the "
-                      "hypotheses' distances from it; coverage over the 16 non-root joints",
+                      "sqrt(1 + (weight x placement residual / the hypotheses' mean spread)^2) x the level-quantile "
+                      "of the hypotheses' distances from it; coverage over the 16 non-root joints",
         "temperatures": {k: {f"{round(100 * q)}": [round(float(x), 3) for x in t[i]] for i, q in enumerate(LEVELS)}
                          for k, t in temperatures.items()},
-        "residual_exponents": {k: {f"{round(100 * q)}": float(b[i]) for i, q in enumerate(LEVELS)}
-                               for k, b in exponents.items()},
+        "residual_weights": {k: {f"{round(100 * q)}": float(w[i]) for i, q in enumerate(LEVELS)}
+                             for k, w in weights.items()},
         "residual_median_mm": {set_name: {kind: float(np.nanmedian(data["residual"])) for kind, data in kinds.items()}
                                for set_name, kinds in sets.items()},
         "relative_residual_median": {set_name: {kind: float(np.nanmedian(relative_residual(data["residual"],
@@ -430,7 +431,7 @@ def main() -> None:
     if args.fit:
         table = {"levels": list(LEVELS), "fitted_by": COMMAND + " --fit", "calibration_set": report["calibration_set"],
                  "temperature": {k: [[round(float(x), 4) for x in row] for row in t] for k, t in temperatures.items()},
-                 "residual_exponent": {k: [float(x) for x in b] for k, b in exponents.items()}}
+                 "residual_weight": {k: [float(x) for x in w] for k, w in weights.items()}}
         atomic_write(CALIBRATION_PATH, lambda tmp: Path(tmp).write_text(json.dumps(table, indent=1) + "\n"))
     print(markdown(report))
 

@@ -1,6 +1,6 @@
 """Per-joint intervals against known distributions: hypotheses and truth drawn from one isotropic
 Gaussian cover the truth at the nominal level; a too-narrow spread is fitted back to the factor it
-was narrowed by, an error growing with the relative residual back to its exponent; the CSV round-trips."""
+was narrowed by, an error growing with the relative residual back to its weight; the CSV round-trips."""
 
 import numpy as np
 import pytest
@@ -9,8 +9,9 @@ from gfpose.errors import InputError
 from gfpose.uncertainty import (
     KINDS,
     LEVELS,
+    RESIDUAL_WEIGHTS,
     JointIntervals,
-    calibrated_exponent,
+    calibrated_residual_weight,
     calibrated_temperature,
     coverage,
     error_ratio,
@@ -96,25 +97,25 @@ def test_track_centre_root_and_missing_frames():
     assert (fit_temperature(ratios)[:, 0] == 1).all()
 
 
-def test_error_growing_with_the_relative_residual_is_fitted_back_to_its_exponent():
-    # the truth strays from the hypotheses' mean by u ** 0.5 times their own spread, u = rho / sigma the
-    # residual over their mean spread: the raw balls over-cover small u and under-cover large u; the fit
-    # finds b = 0.5, T = 1
+def test_error_growing_with_the_relative_residual_is_fitted_back_to_its_weight():
+    # the truth strays from the hypotheses' mean by sqrt(1 + (2 u)^2) times their own spread, u = rho /
+    # sigma the residual over their mean spread: the raw balls hold the level where u is small and
+    # under-cover where it is large; the fit finds k = 2, T = 1
     hyps, _, s = gaussian_case(frames=4000, samples=100, joints=3, seed=3)
     rng = np.random.default_rng(4)
     u = np.exp(rng.uniform(np.log(0.1), np.log(5), len(hyps)))
     rho = u * spread(hyps)[:, 1:].mean(-1)  # joint 0 is the root, left out of sigma
-    truth = hyps.mean(1) + np.sqrt(u)[:, None, None] * s * rng.standard_normal((len(hyps), 3, 3))
+    truth = hyps.mean(1) + np.sqrt(1 + (2 * u) ** 2)[:, None, None] * s * rng.standard_normal((len(hyps), 3, 3))
     np.testing.assert_allclose(relative_residual(rho, hyps), u)
-    t, b = fit_calibration(error_ratio(truth, hyps), u, LEVELS)
-    np.testing.assert_allclose(b, 0.5, atol=0.1)
+    t, k = fit_calibration(error_ratio(truth, hyps), u, LEVELS)
+    np.testing.assert_allclose(k, 2.0, atol=0.5)
     np.testing.assert_allclose(t, 1.0, rtol=0.15)
-    intervals = joint_intervals(hyps, temperature=t, residual_mm=rho, exponent=b)
-    for low in (u < 1, u >= 1):  # covered at the level whether the 2D is missed by little or much
+    intervals = joint_intervals(hyps, temperature=t, residual_mm=rho, residual_weight=k)
+    for low in (u < 0.5, u >= 0.5):  # covered at the level whether the 2D is missed by little or much
         part = JointIntervals(intervals.center[low], intervals.radius[low], LEVELS, intervals.spread[low])
         np.testing.assert_allclose(coverage(truth[low], part)[1:].mean(0), LEVELS, atol=0.04)
-    raw = coverage(truth[u < 0.5], joint_intervals(hyps[u < 0.5], temperature=1.0)).mean(0)
-    assert (raw > np.array(LEVELS) + 0.05).all()
+    raw = coverage(truth[u > 1], joint_intervals(hyps[u > 1], temperature=1.0)).mean(0)
+    assert (raw < np.array(LEVELS) - 0.1).all()
 
 
 def test_relative_residual_scales_the_radius():
@@ -123,9 +124,9 @@ def test_relative_residual_scales_the_radius():
     hyps[:, 0, :, 0], hyps[:, 1, :, 0] = 20.0, -20.0
     raw = raw_radius(hyps)
     np.testing.assert_allclose(raw, 20.0)
-    scaled = joint_intervals(hyps, temperature=2.0, residual_mm=[80.0, 20.0, 0.0], exponent=0.5)
-    # (80 / 20) ** 0.5 = 2; a residual equal to the spread leaves T; below the 1 mm floor: (1 / 20) ** 0.5
-    factor = np.array([2.0, 1.0, 0.05 ** 0.5])
+    scaled = joint_intervals(hyps, temperature=2.0, residual_mm=[20.0 * 3 ** 0.5, 20.0, 0.0], residual_weight=1.0)
+    # sqrt(1 + 3) = 2; a residual equal to the spread: sqrt(2); below the 1 mm floor: sqrt(1 + (1 / 20)^2)
+    factor = np.array([2.0, 2 ** 0.5, 1.0025 ** 0.5])
     np.testing.assert_allclose(scaled.radius, 2.0 * raw * factor[:, None, None])
     np.testing.assert_allclose(relative_residual([5.0], np.zeros((1, 1, 17, 3))), [5.0])  # no spread: floored at 1 mm
     hyps, _, _ = gaussian_case(frames=3, samples=20)
@@ -135,28 +136,28 @@ def test_relative_residual_scales_the_radius():
     assert wider.any()
     np.testing.assert_allclose(crossed.radius[..., 1], np.where(wider, 4.0 * raw[..., 0], raw[..., 1]))
     with pytest.raises(InputError, match="residual_mm"):
-        joint_intervals(hyps, temperature=1.0, exponent=0.5)
+        joint_intervals(hyps, temperature=1.0, residual_weight=0.5)
     with pytest.raises(InputError, match="residual_mm"):
-        joint_intervals(hyps, temperature=1.0, residual_mm=[1.0, 2.0], exponent=0.5)
+        joint_intervals(hyps, temperature=1.0, residual_mm=[1.0, 2.0], residual_weight=0.5)
 
 
 def test_shipped_temperatures():
     hyps, _, _ = gaussian_case(frames=200, samples=50)
     rho = np.full(200, 10.0)
     for kind in KINDS:
-        t, b = calibrated_temperature(kind), calibrated_exponent(kind)
+        t, k = calibrated_temperature(kind), calibrated_residual_weight(kind)
         assert t.shape == (2, 17) and (t > 0).all() and (t[:, 0] == 1).all()  # the root is never fitted
-        assert b.shape == (2,) and ((b >= 0) & (b <= 1.5)).all()
+        assert k.shape == (2,) and ((k >= 0) & (k <= max(RESIDUAL_WEIGHTS))).all()
         joints, chains, centre = kind.split("-")
         intervals = joint_intervals(hyps, None if centre == "mean" else hyps[:, 0], chains=chains, joints=joints,
                                     residual_mm=rho)
         assert (intervals.radius[..., 1] >= intervals.radius[..., 0]).mean() > 0.99  # 90% ball holds the 50% one
     warm = joint_intervals(hyps, hyps[:, 0], chains="warm", joints="detector", residual_mm=rho)
     raw = raw_radius(hyps, hyps[:, 0])
-    b = calibrated_exponent("detector-warm-track")
-    scale = residual_scale(relative_residual(rho, hyps), b)[..., None, :]
+    k = calibrated_residual_weight("detector-warm-track")
+    scale = residual_scale(relative_residual(rho, hyps), k)[..., None, :]
     np.testing.assert_allclose(warm.radius, raw * calibrated_temperature("detector-warm-track").T * scale)
-    if calibrated_exponent("detector-warm-track").any():
+    if k.any():
         with pytest.raises(InputError, match="placement residual"):
             joint_intervals(hyps, hyps[:, 0], chains="warm", joints="detector")
     with pytest.raises(InputError):

@@ -3,28 +3,31 @@ with a stated probability (50%, 90%), calibrated on held-out data.
 
 The interval of joint j at level q is the ball of radius
 
-    r_q = T_q[j] * (rho / sigma) ** b * quantile_q(|| h_s[j] - c[j] ||,  s = 1..S)
+    r_q = T_q[j] * sqrt(1 + (k * rho / sigma) ** 2) * quantile_q(|| h_s[j] - c[j] ||,  s = 1..S)
 
 around the point estimate c (the hypotheses' mean, or the track `gfpose lift` writes): the q-quantile
-of the hypotheses' distances from c, times a temperature, times a power of the frame's relative
-residual rho / sigma: its placement residual rho (mm; gfpose.sequences.lift.placement_residual: how far
-the hypotheses' mean misses the 2D once placed) over the hypotheses' mean spread sigma (mm, the
-joints but the root). Were the hypotheses exact posterior draws and c their mean, T = 1 and b = 0 would
+of the hypotheses' distances from c, times a temperature, widened by the frame's relative residual
+rho / sigma: its placement residual rho (mm; gfpose.sequences.lift.placement_residual: how far the
+hypotheses' mean misses the 2D once placed) over the hypotheses' mean spread sigma (mm, the joints
+but the root). Were the hypotheses exact posterior draws and c their mean, T = 1 and k = 0 would
 cover the truth with probability q. They are not: the sampler's hypotheses are too narrow or too
 wide by joint, warm-started chains (gfpose.sequences.propagate) narrow them further, and on poses
 and bodies the prior has not learned the error grows far faster than the spread (a take's own 90%
 temperature ranges from 0.6 to 6.9 for the mocap model) while the 2D residual grows with it. The
 residual counts relative to the spread: hypotheses that disagree already hold a miss of the 2D
-their spread explains, hypotheses that agree and still miss it are confidently wrong (over the
-residual alone, the CMU test split's 50% balls held 68% of its joints, docs/RESULTS.md).
-So T and b are fitted on a calibration set (:func:`fit_calibration`): the exponent b that leaves
+their spread explains, hypotheses that agree and still miss it are confidently wrong. The
+widening adds to the spread, in quadrature, an error in proportion to the miss: where the miss is
+small against the spread the ball is the spread's, where it is large it grows with the miss (as
+the residual alone, the CMU test split's 50% balls held 68% of its joints; as a power of rho / sigma,
+which also shrinks the balls of small misses, 58%; docs/RESULTS.md).
+So T and k are fitted on a calibration set (:func:`fit_calibration`): the weight k that leaves
 the coverage even across the relative residual's quantile bins, and the per-joint T that makes it
 q overall. The shipped values (``assets/uncertainty_calibration.json``, one table per kind in KINDS:
 exact or detector 2D, independent or warm-started hypotheses, around their mean or the track) were
 fitted by ``python benchmarks/uncertainty.py --fit``: for exact 2D on held-out takes, the HDM05 test
 actors and CMU BVH test subjects (no shipped model saw them) and bundled test takes no held-out set
 uses; for a detector's 2D on real footage, the two-person Pose2Sim clip's BlazePose 2D against its
-multi-view reference (synthetic detector noise errs less than a real detector), with b = 0: its
+multi-view reference (synthetic detector noise errs less than a real detector), with k = 0: its
 residual mostly measures the detector's noise. They are checked on other held-out sets
 (docs/RESULTS.md, Uncertainty; docs/results/uncertainty.json). The root (pelvis) is the origin of
 every root-relative pose: its radius is 0 and it is left out of the coverage.
@@ -54,7 +57,7 @@ KINDS = tuple(f"{joints}-{chains}-{centre}" for joints in JOINTS for chains in C
 CALIBRATION_PATH = Path(__file__).parent / "assets" / "uncertainty_calibration.json"
 CSV_COLUMNS = ("frame", "joint", "joint_name", "x_mm", "y_mm", "z_mm", "spread_mm")
 FLOOR_MM = 1.0  # residuals and spreads below count as this (exact 2D is missed by ~0 mm; one hypothesis: no spread)
-EXPONENTS = tuple(np.round(np.arange(0.0, 1.501, 0.05), 2))  # the exponents fit_calibration tries
+RESIDUAL_WEIGHTS = tuple(np.arange(0.0, 40.01, 1.0))  # the weights k fit_calibration tries
 
 
 @dataclass(frozen=True)
@@ -118,12 +121,12 @@ def calibrated_temperature(kind: str, levels=LEVELS) -> np.ndarray:
     return rows[[fitted.index(round(q, 6)) for q in _check_levels(levels)]]
 
 
-def calibrated_exponent(kind: str, levels=LEVELS) -> np.ndarray:
-    """(L,) shipped residual exponents b of a kind in KINDS at ``levels`` (as calibrated_temperature)."""
+def calibrated_residual_weight(kind: str, levels=LEVELS) -> np.ndarray:
+    """(L,) shipped residual weights k of a kind in KINDS at ``levels`` (as calibrated_temperature)."""
     calibrated_temperature(kind, levels)  # checks the kind and the levels
     table = _calibration()
     fitted = [round(q, 6) for q in table["levels"]]
-    return np.asarray(table["residual_exponent"][kind], dtype=np.float64)[
+    return np.asarray(table["residual_weight"][kind], dtype=np.float64)[
         [fitted.index(round(q, 6)) for q in _check_levels(levels)]]
 
 
@@ -135,15 +138,16 @@ def relative_residual(residual_mm, hypotheses: np.ndarray) -> np.ndarray:
     return np.maximum(np.asarray(residual_mm, dtype=np.float64), FLOOR_MM) / np.maximum(s, FLOOR_MM)
 
 
-def residual_scale(relative, exponent) -> np.ndarray:
-    """(..., L) factors (rho / sigma) ** b of per-frame relative residuals (...,) (:func:`relative_residual`)
-    and exponents (L,)."""
-    return np.asarray(relative, dtype=np.float64)[..., None] ** np.asarray(exponent, dtype=np.float64)
+def residual_scale(relative, weight) -> np.ndarray:
+    """(..., L) factors sqrt(1 + (k rho / sigma) ** 2) of per-frame relative residuals (...,)
+    (:func:`relative_residual`) and weights k (L,)."""
+    scaled = np.asarray(relative, dtype=np.float64)[..., None] * np.asarray(weight, dtype=np.float64)
+    return np.sqrt(1.0 + scaled ** 2)
 
 
 def joint_intervals(hypotheses: np.ndarray, center: np.ndarray | None = None, levels=LEVELS,
                     chains: str = "independent", joints: str = "mocap", temperature=None,
-                    residual_mm=None, exponent=None) -> JointIntervals:
+                    residual_mm=None, residual_weight=None) -> JointIntervals:
     """Calibrated per-joint intervals of (..., S, J, 3) mm hypotheses around ``center`` (..., J, 3)
     (None: the hypotheses' mean; else e.g. the track).
 
@@ -151,10 +155,10 @@ def joint_intervals(hypotheses: np.ndarray, center: np.ndarray | None = None, le
     lift` draws videos) and joints, the 2D the hypotheses were lifted from: 'mocap' (exact, as in
     the synthetic test sets) or 'detector' (a 2D detector's, noisy, as `gfpose lift` of a video):
     which shipped calibration applies. temperature: None takes the shipped temperatures and
-    exponents (kind ``f"{joints}-{chains}-{'mean' if center is None else 'track'}"``), which need
+    residual weights (kind ``f"{joints}-{chains}-{'mean' if center is None else 'track'}"``), which need
     ``residual_mm`` (...,), each frame's placement residual (gfpose.sequences.lift.placement_residual);
-    1.0 gives the raw quantiles; a scalar, (L,) or (L, J) array is used as given, with ``exponent``
-    (a scalar or (L,); None: 0, no residual term)."""
+    1.0 gives the raw quantiles; a scalar, (L,) or (L, J) array is used as given, with
+    ``residual_weight`` (a scalar or (L,); None: 0, no residual term)."""
     levels = _check_levels(levels)
     for name, value, allowed in (("chains", chains, CHAINS), ("joints", joints, JOINTS)):
         if value not in allowed:
@@ -164,19 +168,21 @@ def joint_intervals(hypotheses: np.ndarray, center: np.ndarray | None = None, le
     if temperature is None:
         kind = f"{joints}-{chains}-{'mean' if center is None else 'track'}"
         temperature = calibrated_temperature(kind, levels)
-        exponent = calibrated_exponent(kind, levels) if exponent is None else exponent
-    exponent = np.broadcast_to(np.asarray(0.0 if exponent is None else exponent, dtype=np.float64), (len(levels),))
+        if residual_weight is None:
+            residual_weight = calibrated_residual_weight(kind, levels)
+    weight = np.broadcast_to(np.asarray(0.0 if residual_weight is None else residual_weight, dtype=np.float64),
+                             (len(levels),))
     t = np.asarray(temperature, dtype=np.float64)
     t = t[:, None] if t.ndim == 1 else t  # (L,) -> one per level for every joint
     radius = raw_radius(h, c, levels) * np.swapaxes(np.broadcast_to(t, (len(levels), h.shape[-2])), 0, 1)
-    if exponent.any():
+    if weight.any():
         if residual_mm is None:
             raise InputError("residual_mm: the calibrated intervals need each frame's placement residual "
                              "(gfpose.sequences.lift.placement_residual, or TakeLift.residual_mm)")
         residual = np.asarray(residual_mm, dtype=np.float64)
         if residual.shape != h.shape[:-3]:
             raise InputError(f"residual_mm: shape {residual.shape}, expected {h.shape[:-3]} (one per frame)")
-        radius = radius * residual_scale(relative_residual(residual, h), exponent)[..., None, :]
+        radius = radius * residual_scale(relative_residual(residual, h), weight)[..., None, :]
     order = np.argsort(levels)  # a higher level's ball holds a lower one's (few hypotheses' quantiles can cross)
     radius[..., order] = np.fmax.accumulate(radius[..., order], axis=-1)
     return JointIntervals(c, radius, levels, spread(h))
@@ -237,14 +243,14 @@ def fit_temperature(ratios: np.ndarray, levels=LEVELS, per_joint: bool = True) -
     return out
 
 
-def fit_calibration(ratios: np.ndarray, relative: np.ndarray, levels=LEVELS, exponents=EXPONENTS,
+def fit_calibration(ratios: np.ndarray, relative: np.ndarray, levels=LEVELS, weights=RESIDUAL_WEIGHTS,
                     bins: int = 5) -> tuple[np.ndarray, np.ndarray]:
-    """((L, J) temperatures, (L,) exponents) from (N, J, L) error ratios (:func:`error_ratio`, temperature
-    1) and the frames' (N,) relative residuals (:func:`relative_residual`): the exponent b of
-    ``exponents`` whose per-joint temperatures (:func:`fit_temperature` on the ratios over
+    """((L, J) temperatures, (L,) residual weights) from (N, J, L) error ratios (:func:`error_ratio`,
+    temperature 1) and the frames' (N,) relative residuals (:func:`relative_residual`): the weight k of
+    ``weights`` whose per-joint temperatures (:func:`fit_temperature` on the ratios over
     residual_scale) leave the coverage most even across ``bins`` quantile bins of the relative
     residual (least squares of each bin's coverage against its level, summed over the levels), and
-    those temperatures. One b for every level keeps the balls nested (the 90% one holds the 50% one)."""
+    those temperatures. One k for every level keeps the balls nested (the 90% one holds the 50% one)."""
     levels = _check_levels(levels)
     r = np.asarray(ratios, dtype=np.float64)
     u = np.asarray(relative, dtype=np.float64)
@@ -253,15 +259,15 @@ def fit_calibration(ratios: np.ndarray, relative: np.ndarray, levels=LEVELS, exp
     which = np.digitize(u, np.nanquantile(u, np.linspace(0, 1, bins + 1)[1:-1]))
     moving = (np.nan_to_num(r) > 0).any(axis=(0, 2))  # not the root, the origin of every pose
 
-    def fitted(b: float) -> tuple[np.ndarray, float]:
-        scaled = r / residual_scale(u, [b])[..., None]  # (N, J, L)
+    def fitted(k: float) -> tuple[np.ndarray, float]:
+        scaled = r / residual_scale(u, [k])[..., None]  # (N, J, L)
         t = fit_temperature(scaled, levels)
         hit = np.where(np.isnan(scaled), np.nan, scaled <= t.T)[:, moving]  # (N, J', L)
-        loss = sum(((np.nanmean(hit[which == k], axis=(0, 1)) - levels) ** 2).sum()
-                   for k in range(bins) if (which == k).any())
+        loss = sum(((np.nanmean(hit[which == b], axis=(0, 1)) - levels) ** 2).sum()
+                   for b in range(bins) if (which == b).any())
         return t, loss
 
-    best = min(exponents, key=lambda b: fitted(b)[1])
+    best = min(weights, key=lambda k: fitted(k)[1])
     return fitted(best)[0], np.full(len(levels), float(best))
 
 
