@@ -163,18 +163,30 @@ def calibrate(prior: PosePrior, every: int, percentile: float) -> dict:
             "ms_per_pose": 1000 * seconds / len(poses)}
 
 
-def corruption_table(prior: PosePrior, name: str, count: int, threshold: float, seed: int) -> dict:
+def fitted(prior: PosePrior, poses: np.ndarray, seed: int = 0):
+    """The joint definition fitted to camera-frame poses, what it changed and how long it took."""
+    start = time.perf_counter()
+    definition = prior.fit_definition(poses, seed=seed)
+    return definition, {**definition.describe(), "fit_seconds": time.perf_counter() - start}
+
+
+def corruption_table(prior: PosePrior, name: str, count: int, threshold: float, seed: int, fit: bool) -> dict:
+    """AUC and flagged share per corruption; with `fit`, scored in the joint definition fitted to
+    the clean poses (unlabelled, as a user fits it to their file)."""
     world, takes = test_split(name, count, seed)
     cameras = fixed_test_cameras(len(world), seed=seed)
-    clean = prior.score(camera_frame(world, cameras))
+    poses = camera_frame(world, cameras)
+    definition, described = fitted(prior, poses, seed) if fit else (None, None)
+    clean = prior.score(poses, definition=definition)
     rows = {}
     for label, (bad_world, mask) in corruptions(world, takes, seed).items():
-        bad = prior.score(camera_frame(bad_world, cameras[torch.from_numpy(mask)]))
+        bad = prior.score(camera_frame(bad_world, cameras[torch.from_numpy(mask)]), definition=definition)
         rows[label] = {"poses": int(mask.sum()), "auc": auc(clean[mask], bad),
                        "flagged": float((bad > threshold).mean()), "median": float(np.median(bad))}
         print(f"{name} {label}: AUC {rows[label]['auc']:.3f}", flush=True)
     return {"poses": len(world), "clean_flagged": float((clean > threshold).mean()),
-            "clean_median": float(np.median(clean)), "corruptions": rows}
+            "clean_median": float(np.median(clean)), "corruptions": rows,
+            **({"definition": described} if fit else {})}
 
 
 def looking_at(world: np.ndarray, azimuth_deg: float, pitch_deg: float) -> np.ndarray:
@@ -204,9 +216,20 @@ def rotation_check(prior: PosePrior, seed: int) -> dict:
             "z_up_passed_as_camera_median": float(np.median(prior.score(root_center(world))))}
 
 
+def swapped_frames(poses: np.ndarray, reference: np.ndarray, margin_mm: float = 10.0) -> np.ndarray:
+    """(N,) True where swapping the arms' or the legs' left/right labels brings a pose more than
+    `margin_mm` closer (PA-MPJPE) to the reference: the detector mixed up left and right there."""
+    def error(p):
+        aligned = procrustes_align(torch.from_numpy(p), torch.from_numpy(reference)).numpy()
+        return np.linalg.norm(aligned - reference, axis=-1).mean(-1)
+    own = error(poses)
+    return (error(swap(poses, *ARMS)) < own - margin_mm) | (error(swap(poses, *LEGS)) < own - margin_mm)
+
+
 def footage_check(prior: PosePrior, threshold: float) -> dict:
     """BlazePose's 3D (camera frame) of the Pose2Sim demo per camera, flagged frames, beside the
-    multi-view reference seen by the same camera."""
+    multi-view reference seen by the same camera; as given and in the joint definition fitted to
+    each camera's BlazePose frames (the reference, made of the same keypoints, scored in it too)."""
     path = FOOTAGE / "blazepose_pose2sim-demo.npz"
     if not path.exists():
         return {"skipped": f"{path.relative_to(ROOT)} not found (make it with benchmarks/footage/blazepose_3d.py)"}
@@ -214,24 +237,36 @@ def footage_check(prior: PosePrior, threshold: float) -> dict:
     world, _ = test_split("bundled", ROTATION_POSES, 0)
     detector = to_detector_joints(torch.from_numpy(camera_frame(world, fixed_test_cameras(len(world), seed=0)))).numpy()
     control = prior.score(detector)
+    definition, described = fitted(prior, detector)
+    control_fitted = prior.score(detector, definition=definition)
     result = {"file": str(path.relative_to(ROOT)), "threshold": threshold, "cameras": {},
               "bundled_as_detector_joints": {"poses": len(world), "median": float(np.median(control)),
-                                             "flagged": float((control > threshold).mean())}}
+                                             "flagged": float((control > threshold).mean()),
+                                             "fitted_median": float(np.median(control_fitted)),
+                                             "fitted_flagged": float((control_fitted > threshold).mean()),
+                                             "definition": described}}
     for v, name in enumerate(blaze["camera_names"]):
-        poses = blaze["world"][0, v].astype(np.float32)
-        scores, joints = prior.score(poses), prior.joint_scores(poses)
+        poses = root_center(blaze["world"][0, v].astype(np.float32))
         frames = reference["frames"] + reference["frame_offsets"][v]
         ref = root_center(reference["points_3d"] @ reference["R"][v].T + reference["t"][v]).astype(np.float32)
-        ref_scores = prior.score(ref)
-        aligned = procrustes_align(torch.from_numpy(root_center(poses[frames])), torch.from_numpy(ref)).numpy()
+        aligned = procrustes_align(torch.from_numpy(poses[frames]), torch.from_numpy(ref)).numpy()
         error = np.linalg.norm(aligned - ref, axis=-1).mean(-1)
-        flagged = np.flatnonzero(scores > threshold)
-        result["cameras"][str(name)] = {
-            "frames": len(poses), "median": float(np.median(scores)), "reference_median": float(np.median(ref_scores)),
-            "reference_flagged": int((ref_scores > threshold).sum()), "reference_frames": len(ref),
-            "spearman_score_vs_pa_mpjpe": float(spearmanr(scores[frames], error).statistic),
-            "flagged": [{"frame": int(f), "score": float(scores[f]),
-                         "worst_joint": H36M_JOINTS[int(np.argmax(joints[f]))]} for f in flagged]}
+        swapped = swapped_frames(poses[frames], ref)
+        definition, described = fitted(prior, poses)
+        camera = {"frames": len(poses), "reference_frames": len(ref), "swapped_frames": frames[swapped].tolist()}
+        for label, fit in (("as_given", None), ("fitted", definition)):
+            scores, joints = prior.score(poses, definition=fit), prior.joint_scores(poses, definition=fit)
+            ref_scores = prior.score(ref, definition=fit)
+            camera[label] = {
+                "median": float(np.median(scores)), "reference_median": float(np.median(ref_scores)),
+                "reference_flagged": int((ref_scores > threshold).sum()),
+                "spearman_score_vs_pa_mpjpe": float(spearmanr(scores[frames], error).statistic),
+                "swapped_auc": auc(scores[frames][~swapped], scores[frames][swapped]) if swapped.any() else None,
+                "flagged": [{"frame": int(f), "score": float(scores[f]),
+                             "worst_joint": H36M_JOINTS[int(np.argmax(joints[f]))]}
+                            for f in np.flatnonzero(scores > threshold)]}
+        camera["fitted"]["definition"] = described
+        result["cameras"][str(name)] = camera
     return result
 
 
@@ -242,8 +277,9 @@ def run(args) -> dict:
           f"{threshold['ms_per_pose']:.2f} ms per pose)", flush=True)
     return {"model": args.model, "command": "python " + shlex.join(sys.argv), "hardware": hardware.describe(),
             "levels_mm": list(LEVELS_MM), "threshold": threshold,
-            "sets": {name: corruption_table(prior, name, args.count, threshold["value"], args.seed)
-                     for name in ("bundled", "CMU")},
+            "sets": {name + (", definition fitted" if fit else ""):
+                     corruption_table(prior, name, args.count, threshold["value"], args.seed, fit)
+                     for fit in (False, True) for name in ("bundled", "CMU")},
             "rotation": rotation_check(prior, args.seed), "footage": footage_check(prior, threshold["value"])}
 
 
@@ -282,16 +318,21 @@ def render(result: dict) -> str:
         control = footage["bundled_as_detector_joints"]
         lines += ["", f"Control: {control['poses']} bundled test poses with their derived joints moved where a "
                   f"detector puts them (gfpose.joint_definitions.to_detector_joints): median {control['median']:.1f}, "
-                  f"{100 * control['flagged']:.0f}% flagged."]
-        lines += ["", "| BlazePose 3D, camera | frames | median | flagged | reference median | reference flagged "
-                  "| Spearman(score, PA-MPJPE) | flagged frames (worst joint) |", "|---|---|---|---|---|---|---|---|"]
-        for name, c in footage["cameras"].items():
-            worst = Counter(f["worst_joint"] for f in c["flagged"]).most_common(2)
-            listed = (f"{frame_ranges([f['frame'] for f in c['flagged']])} (worst joint: "
-                      + ", ".join(f"{joint} {count}x" for joint, count in worst) + ")") if c["flagged"] else "-"
-            lines.append(f"| {name} | {c['frames']} | {c['median']:.1f} | {len(c['flagged'])} "
-                         f"| {c['reference_median']:.1f} | {c['reference_flagged']} of {c['reference_frames']} "
-                         f"| {c['spearman_score_vs_pa_mpjpe']:.2f} | {listed} |")
+                  f"{100 * control['flagged']:.0f}% flagged; in the definition fitted to them "
+                  f"{control['fitted_median']:.1f}, {100 * control['fitted_flagged']:.0f}%."]
+        lines += ["", "| BlazePose 3D, camera | scored | frames | median | flagged | reference median | reference "
+                  "flagged | Spearman(score, PA-MPJPE) | AUC left/right swaps | flagged frames (worst joint) |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
+        for name, camera in footage["cameras"].items():
+            for label, c in ((k, camera[k]) for k in ("as_given", "fitted")):
+                worst = Counter(f["worst_joint"] for f in c["flagged"]).most_common(2)
+                listed = (f"{frame_ranges([f['frame'] for f in c['flagged']])} (worst joint: "
+                          + ", ".join(f"{joint} {count}x" for joint, count in worst) + ")") if c["flagged"] else "-"
+                swaps = "-" if c["swapped_auc"] is None else f"{c['swapped_auc']:.2f}"
+                lines.append(f"| {name} | {label.replace('_', ' ')} | {camera['frames']} | {c['median']:.1f} "
+                             f"| {len(c['flagged'])} | {c['reference_median']:.1f} | {c['reference_flagged']} of "
+                             f"{camera['reference_frames']} | {c['spearman_score_vs_pa_mpjpe']:.2f} | {swaps} "
+                             f"| {listed} |")
     return "\n".join(lines)
 
 

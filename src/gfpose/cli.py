@@ -12,6 +12,7 @@ import numpy as np
 from gfpose.data.bvh_folder import MIN_MOTION_MM
 from gfpose.data.rigs import BVH_RIGS, find_rig
 from gfpose.data.specs import DATA_HELP, open_dataset
+from gfpose.definition_fit import MIN_POSES
 from gfpose.errors import InputError
 from gfpose.sequences.damage import DEFAULT_NOISE_MM
 from gfpose.sequences.lift import CHAIN_FRAMES, DEFAULT_FPS
@@ -193,8 +194,9 @@ def cmd_score(args):
         raise InputError(f"{args.input}: {key} has no pose without NaN joints to score")
     prior = PosePrior.load(args.checkpoint, args.device) if args.checkpoint else PosePrior.pretrained(args.device)
     threshold = SHIPPED_THRESHOLD if args.threshold is None else args.threshold
+    definition = prior.fit_definition(poses[complete], frame) if args.fit_definition else None
     joints = np.full(poses.shape[:2], np.nan, dtype=np.float32)
-    joints[complete] = prior.joint_scores(poses[complete], frame)
+    joints[complete] = prior.joint_scores(poses[complete], frame, definition)
     score = joints.sum(axis=1)
     flag = score > threshold  # NaN (not scored) is never flagged
     flagged, skipped = np.flatnonzero(flag), np.flatnonzero(~complete)
@@ -202,16 +204,23 @@ def cmd_score(args):
         save_pose_npz(args.output, score=score, flag=flag, joint_scores=joints, threshold=np.float32(threshold),
                       frame=np.array(frame), joint_names=np.array(H36M_JOINTS))
     worst = [H36M_JOINTS[int(np.argmax(joints[i]))] for i in flagged]
+    described = definition.describe() if definition is not None else None
     if args.json:
         return print(json.dumps({"frames": len(poses), "scored": int(complete.sum()), "threshold": float(threshold),
                                  "frame": frame, "flagged": flagged.tolist(), "worst_joint": worst,
-                                 "not_scored": skipped.tolist(),
+                                 "not_scored": skipped.tolist(), "definition": described,
                                  "score": [None if np.isnan(v) else round(float(v), 3) for v in score]}))
+    if described:
+        print(f"joint definition fitted to the file: bone length factors {described['bone_length_factors']}, "
+              f"offsets (mm; x to the left hip, y up the spine, z forward) {described['offsets_mm']}")
     print(f"{len(flagged)} of {int(complete.sum())} poses flagged as implausible "
           f"(score > {threshold:.2f}, {frame} frame)"
           + (f"; {len(skipped)} with NaN joints not scored" if len(skipped) else ""))
     for index, joint in zip(flagged, worst):
         print(f"  pose {index}: score {score[index]:.1f}, worst joint {joint}")
+    if definition is None and len(flagged) > complete.sum() / 2 and complete.sum() >= MIN_POSES:
+        print("most poses are flagged: if they come from another tool (a detector, other mocap), its joints are "
+              "probably defined otherwise than the prior's; rerun with --fit-definition")
     if args.output:
         print(f"wrote {args.output}")
 
@@ -437,6 +446,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threshold", type=float, default=None,
                    help="flag scores above this (default: the shipped model's, 99th percentile of held-out poses)")
     p.add_argument("--checkpoint", default=None, help="model file (default: the shipped model; needs --threshold)")
+    p.add_argument("--fit-definition", action="store_true",
+                   help="another tool's poses: first fit the change of joint definition (bone lengths, where hips, "
+                   "shoulders, neck and head sit) that makes the file most plausible, then score in it "
+                   f"(at least {MIN_POSES} poses; about a minute on a CPU)")
     p.add_argument("--device", default="auto")
     p.add_argument("--json", action="store_true", help="print one JSON object: flagged poses and every score")
     p.set_defaults(func=cmd_score)

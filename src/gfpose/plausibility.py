@@ -63,23 +63,34 @@ def scoring_frame(poses_mm: np.ndarray, frame: str) -> np.ndarray:
     return root_relative if frame == "camera" else upright_camera_view(root_relative)
 
 
+def residual_scores(sampler, poses_mm: torch.Tensor, levels_mm=LEVELS_MM) -> torch.Tensor:
+    """Root-relative camera-frame poses (B, 17, 3) mm on the sampler's device -> (B, 17) per-joint
+    scores (module docstring) over `levels_mm`, differentiable in the poses; `sampler` set to float32."""
+    model, scale, sde = sampler.model(), sampler.data_scale, sampler.sde
+    x = poses_to_model(poses_mm, scale)
+    empty = Condition.empty(len(x), x.shape[1], device=x.device)
+    total = torch.zeros(x.shape[:2], device=x.device)
+    for level in levels_mm:
+        t = torch.tensor([sde.t_for_noise(level * scale / 1000.0)], device=x.device)
+        alpha, sigma = sde.alpha(t), sde.sigma(t)
+        total = total + (model.denoised(alpha * x, t, empty) - x).pow(2).sum(-1) * (alpha / sigma) ** 2
+    return math.log(2) * total
+
+
+def scoring_sampler(sampler):
+    """The sampler as scores are measured: float32 whatever its precision (the threshold was
+    measured so), not compiled."""
+    return sampler.with_settings(precision="fp32", compile=False)
+
+
 @torch.inference_mode()
-def joint_scores(sampler, poses_mm: np.ndarray) -> np.ndarray:
-    """Root-relative camera-frame poses (N, 17, 3) mm -> (N, 17) per-joint scores (module docstring)
-    under a gfpose.tasks.Sampler's unconditional model, in float32 whatever the sampler's precision
-    (the threshold was measured so), at most its max_batch poses per network call."""
-    sampler = sampler.with_settings(precision="fp32", compile=False)
-    model, device, scale, sde = sampler.model(), sampler.device, sampler.data_scale, sampler.sde
-    times = [sde.t_for_noise(level * scale / 1000.0) for level in LEVELS_MM]
+def joint_scores(sampler, poses_mm: np.ndarray, definition=None) -> np.ndarray:
+    """Root-relative camera-frame poses (N, 17, 3) mm -> (N, 17) per-joint scores under a
+    gfpose.tasks.Sampler's unconditional model, at most its max_batch poses per network call;
+    first moved to the prior's joint definition by `definition` (gfpose.definition_fit) if given."""
+    sampler = scoring_sampler(sampler)
     scores = []
     for start in range(0, len(poses_mm), sampler.settings.max_batch):
-        x = poses_to_model(torch.as_tensor(poses_mm[start:start + sampler.settings.max_batch], device=device), scale)
-        empty = Condition.empty(len(x), x.shape[1], device=device)
-        total = torch.zeros(x.shape[:2], device=device)
-        for t in times:
-            t = torch.tensor([t], device=device)
-            alpha, sigma = sde.alpha(t), sde.sigma(t)
-            residual = model.denoised(alpha * x, t, empty) - x
-            total += residual.pow(2).sum(-1) * (alpha / sigma) ** 2
-        scores.append((math.log(2) * total).cpu())
+        x = torch.as_tensor(poses_mm[start:start + sampler.settings.max_batch], device=sampler.device)
+        scores.append(residual_scores(sampler, x if definition is None else definition(x)).cpu())
     return torch.cat(scores).numpy()

@@ -14,10 +14,11 @@ import torch
 from gfpose.checkpoint import load_model
 from gfpose.data.cameras import IMAGE_SIZE
 from gfpose.data.keypoints import build_keypoints
+from gfpose.definition_fit import DefinitionAdapter, fit_definition
 from gfpose.errors import InputError
 from gfpose.joint_definitions import JOINT_DEFINITIONS
 from gfpose.network import ScoreNet
-from gfpose.plausibility import FRAMES, SHIPPED_THRESHOLD, joint_scores, scoring_frame
+from gfpose.plausibility import FRAMES, SHIPPED_THRESHOLD, joint_scores, residual_scores, scoring_frame, scoring_sampler
 from gfpose.routing import RoutedSampler
 from gfpose.runtime import resolve_device
 from gfpose.sde import SubVPSDE
@@ -201,22 +202,34 @@ class PosePrior:
         request = generate_request(check_count(count, "count"), NUM_JOINTS)
         return self.sampler.run(request, check_seed(seed))[:, 0].numpy()
 
-    def joint_scores(self, poses, frame: str = "camera") -> np.ndarray:
+    def joint_scores(self, poses, frame: str = "camera", definition: DefinitionAdapter | None = None) -> np.ndarray:
         """3D poses (N, 17, 3) mm -> (N, 17): how far each joint is from what the unconditional prior
         expects, in nats (gfpose.plausibility); `score` is their sum. frame: 'camera' (x right, y down,
-        z forward, as the outputs) or 'world' (+z up)."""
+        z forward, as the outputs) or 'world' (+z up). definition: from `fit_definition`, for poses
+        whose joints are defined otherwise than the prior's (another tool's output)."""
         poses = check_poses_mm(poses, "poses", allow_missing=False)
-        return joint_scores(self.sampler, scoring_frame(poses, check_choice(frame, "frame", FRAMES)))
+        return joint_scores(self.sampler, scoring_frame(poses, check_choice(frame, "frame", FRAMES)), definition)
 
-    def score(self, poses, frame: str = "camera") -> np.ndarray:
+    def score(self, poses, frame: str = "camera", definition: DefinitionAdapter | None = None) -> np.ndarray:
         """3D poses (N, 17, 3) mm -> (N,) implausibility, higher = less plausible: a denoising residual
         (Eq. 10 at z = 0 over noise levels of 5-80 mm), about -log p(x) + const in nats."""
-        return self.joint_scores(poses, frame).sum(axis=1)
+        return self.joint_scores(poses, frame, definition).sum(axis=1)
 
-    def flag_implausible(self, poses, frame: str = "camera", threshold: float = SHIPPED_THRESHOLD) -> np.ndarray:
+    def flag_implausible(self, poses, frame: str = "camera", threshold: float = SHIPPED_THRESHOLD,
+                         definition: DefinitionAdapter | None = None) -> np.ndarray:
         """(N,) True where `score` exceeds `threshold`: by default the shipped model's 99th percentile
         on held-out real poses; another model needs its own."""
-        return self.score(poses, frame) > positive_scalar(threshold, "threshold")
+        return self.score(poses, frame, definition) > positive_scalar(threshold, "threshold")
+
+    def fit_definition(self, poses, frame: str = "camera", seed: int = 0) -> DefinitionAdapter:
+        """Another tool's poses (N >= 20, 17, 3) mm -> the change of joint definition (bone lengths,
+        torso joints' placement; gfpose.definition_fit) under which the prior finds them most
+        plausible, to pass as `definition` to `score`: one change for the whole file, so single
+        implausible frames still stand out."""
+        poses = scoring_frame(check_poses_mm(poses, "poses", allow_missing=False), check_choice(frame, "frame", FRAMES))
+        sampler = scoring_sampler(self.sampler)
+        return fit_definition(lambda x, levels: residual_scores(sampler, x, levels).sum(1), poses, sampler.device,
+                              seed=check_seed(seed))
 
 
 def load_sampler(path, device: torch.device, settings: SamplerSettings) -> Sampler:
