@@ -58,6 +58,7 @@ LIMBS = ((1, 2, 3), (4, 5, 6), (11, 12, 13), (14, 15, 16))  # (hip or shoulder, 
 LEGS = ((1, 2, 3), (4, 5, 6))  # right, left
 ARMS = ((14, 15, 16), (11, 12, 13))
 MIN_BEND_DEG = 20.0
+ELEVATION_BINS_DEG = (0.0, 45.0, 90.0, 180.0)
 HYPEREXTENSION_DEG = (30.0, 60.0)
 DONOR_MIN_MM = 100.0
 JITTER_MM = (10, 20, 40, 80)
@@ -170,6 +171,19 @@ def fitted(prior: PosePrior, poses: np.ndarray, seed: int = 0):
     return definition, {**definition.describe(), "fit_seconds": time.perf_counter() - start}
 
 
+def auc_by_arm_elevation(clean: np.ndarray, bad: np.ndarray, world: np.ndarray, bad_world: np.ndarray) -> dict:
+    """Hyperextended elbows: the AUC by the bent arm's upper-arm angle from hanging straight down
+    (world +z up), in bins ELEVATION_BINS_DEG: does a raised arm, whose bend a twist of the upper
+    arm could explain, hide the corruption?"""
+    rows = np.arange(len(world))
+    wrist = np.abs(bad_world - world).sum(-1).argmax(1)  # the one joint moved; ELBOWS: (wrist - 2, wrist - 1, wrist)
+    upper = world[rows, wrist - 1] - world[rows, wrist - 2]
+    elevation = np.degrees(np.arccos(np.clip(-upper[:, 2] / np.linalg.norm(upper, axis=-1), -1, 1)))
+    bins = np.digitize(elevation, ELEVATION_BINS_DEG[1:-1])
+    return {f"{lo:g}-{hi:g}": {"poses": int((bins == b).sum()), "auc": auc(clean, bad[bins == b])}
+            for b, (lo, hi) in enumerate(zip(ELEVATION_BINS_DEG[:-1], ELEVATION_BINS_DEG[1:])) if (bins == b).any()}
+
+
 def corruption_table(prior: PosePrior, name: str, count: int, threshold: float, seed: int, fit: bool) -> dict:
     """AUC and flagged share per corruption; with `fit`, scored in the joint definition fitted to
     the clean poses (unlabelled, as a user fits it to their file)."""
@@ -183,6 +197,8 @@ def corruption_table(prior: PosePrior, name: str, count: int, threshold: float, 
         bad = prior.score(camera_frame(bad_world, cameras[torch.from_numpy(mask)]), definition=definition)
         rows[label] = {"poses": int(mask.sum()), "auc": auc(clean[mask], bad),
                        "flagged": float((bad > threshold).mean()), "median": float(np.median(bad))}
+        if label == "hyperextended elbow":
+            rows[label]["auc_by_arm_elevation_deg"] = auc_by_arm_elevation(clean[mask], bad, world[mask], bad_world)
         print(f"{name} {label}: AUC {rows[label]['auc']:.3f}", flush=True)
     return {"poses": len(world), "clean_flagged": float((clean > threshold).mean()),
             "clean_median": float(np.median(clean)), "corruptions": rows,

@@ -597,7 +597,14 @@ def plausibility() -> str:
     head = wrap(f"ROC AUC of clean against corrupted held-out poses; flag threshold {t['value']:.2f}, the "
                 f"{t['percentile']:g}th percentile of {t['poses']:,} bundled test poses' scores; "
                 f"`cd benchmarks && python plausibility.py`, {source('plausibility')}.")
-    return head + "\n\n" + table(["corruption"] + sets, rows)
+    elbows = {name: r["sets"][name]["corruptions"]["hyperextended elbow"].get("auc_by_arm_elevation_deg")
+              for name in sets}
+    by_set = "; ".join(f"{name} " + " / ".join(f"{row['auc']:.3f}" for row in bins.values())
+                       for name, bins in elbows.items() if bins)
+    tail = "" if None in elbows.values() else "\n\n" + wrap(
+        "Hyperextended elbows by the bent arm's upper-arm angle from hanging down (degrees: "
+        + " / ".join(next(iter(elbows.values()))) + f"), AUC: {by_set}.")
+    return head + "\n\n" + table(["corruption"] + sets, rows) + tail
 
 
 def plausibility_footage() -> str:
