@@ -96,7 +96,8 @@ def test_too_few_poses_to_fit_a_definition_is_an_input_error(test_poses):
 
 def test_cli_fits_the_definition_of_a_detectors_poses(test_poses, tmp_path, capsys):
     """Bundled poses with their derived joints where a detector puts them are flagged as given,
-    which the CLI says, and far fewer once it fits their definition."""
+    which the CLI says, and far fewer once it fits their definition: on request, or by itself for
+    a file that says its joints are a detector's (gfpose lift's)."""
     detector = to_detector_joints(test_poses[:24]).numpy()
     save_pose_npz(tmp_path / "poses.npz", poses_3d=detector)
     assert main(["score", str(tmp_path / "poses.npz"), "--json", "--device", "cpu"]) == 0
@@ -107,3 +108,6 @@ def test_cli_fits_the_definition_of_a_detectors_poses(test_poses, tmp_path, caps
     fitted = json.loads(capsys.readouterr().out)
     assert len(as_given["flagged"]) > 20 and len(fitted["flagged"]) < 10, (as_given["flagged"], fitted["flagged"])
     assert set(fitted["definition"]["offsets_mm"]) == set(OFFSET_SITES)
+    save_pose_npz(tmp_path / "lifted.npz", track=detector, joint_definition=np.array("detector"))  # as gfpose lift
+    assert main(["score", str(tmp_path / "lifted.npz"), "--json", "--device", "cpu"]) == 0
+    assert json.loads(capsys.readouterr().out)["flagged"] == fitted["flagged"]

@@ -162,7 +162,9 @@ def test_lift_and_export_bvh_commands_on_openpose_json(tmp_path, prior, capsys, 
     printed = capsys.readouterr().out
     assert "lifted 3 frames x 2 hypotheses" in printed and "note: no MP4: no ffmpeg found" in printed
     assert not (tmp_path / "out" / "lift.mp4").exists() and (tmp_path / "out" / "lift.gif").exists()
-    assert np.load(tmp_path / "out" / "lift.npz")["hypotheses"].shape == (3, 2, 17, 3)
+    lifted = np.load(tmp_path / "out" / "lift.npz")
+    assert lifted["hypotheses"].shape == (3, 2, 17, 3)
+    assert str(lifted["joint_definition"]) == "detector"  # OpenPose's joints: gfpose score fits their definition
     run_command(["export-bvh", str(tmp_path / "out" / "lift.npz"), "-o", str(tmp_path / "again.bvh")], prior,
                 monkeypatch)
     assert "Frame Time: 0.04" in (tmp_path / "again.bvh").read_text()  # the fps stored in lift.npz

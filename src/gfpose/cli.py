@@ -100,11 +100,12 @@ def cmd_estimate(args):
                                kp.joints, args.focal_px, args.chain_frames or CHAIN_FRAMES)
         return _save_npz(args.output, track=take.track, hypotheses=take.hypotheses, central=take.central,
                          spread_mm=take.spread_mm, keypoints_2d=kp.keypoints, image_size=kp.image_size,
-                         fps=np.float32(fps))
+                         fps=np.float32(fps), joint_definition=np.array(kp.joints))
     hyps = prior.estimate(kp.keypoints, kp.image_size, args.hypotheses or 1, confidence=kp.confidence, seed=args.seed,
                           joints=kp.joints)
     central = prior.central_estimate(kp.keypoints, kp.image_size, kp.confidence, kp.joints)
-    _save_npz(args.output, hypotheses=hyps, central=central, keypoints_2d=kp.keypoints, image_size=kp.image_size)
+    _save_npz(args.output, hypotheses=hyps, central=central, keypoints_2d=kp.keypoints, image_size=kp.image_size,
+              joint_definition=np.array(kp.joints))
 
 
 def cmd_complete(args):
@@ -188,13 +189,16 @@ def cmd_score(args):
     from gfpose.skeleton import H36M_JOINTS
     if args.checkpoint and args.threshold is None:
         raise InputError("--threshold is needed with --checkpoint: the default is the shipped model's")
-    poses, frame, key, _ = _read_poses(args.input, args.key, args.frame)
+    poses, frame, key, arrays = _read_poses(args.input, args.key, args.frame)
+    # Poses lifted from a detector's 2D (gfpose lift, estimate) carry its joint definition, not the prior's.
+    declared = str(arrays.get("joint_definition", "mocap"))
     complete = np.isfinite(poses.reshape(len(poses), -1)).all(axis=1)
     if not complete.any():
         raise InputError(f"{args.input}: {key} has no pose without NaN joints to score")
     prior = PosePrior.load(args.checkpoint, args.device) if args.checkpoint else PosePrior.pretrained(args.device)
     threshold = SHIPPED_THRESHOLD if args.threshold is None else args.threshold
-    definition = prior.fit_definition(poses[complete], frame) if args.fit_definition else None
+    fit = args.fit_definition or (declared != "mocap" and complete.sum() >= MIN_POSES)
+    definition = prior.fit_definition(poses[complete], frame) if fit else None
     joints = np.full(poses.shape[:2], np.nan, dtype=np.float32)
     joints[complete] = prior.joint_scores(poses[complete], frame, definition)
     score = joints.sum(axis=1)
@@ -211,7 +215,8 @@ def cmd_score(args):
                                  "not_scored": skipped.tolist(), "definition": described,
                                  "score": [None if np.isnan(v) else round(float(v), 3) for v in score]}))
     if described:
-        print(f"joint definition fitted to the file: bone length factors {described['bone_length_factors']}, "
+        print(("" if args.fit_definition else f"the file's joints are {declared!r}-defined: ") +
+              f"joint definition fitted to the file: bone length factors {described['bone_length_factors']}, "
               f"offsets (mm; x to the left hip, y up the spine, z forward) {described['offsets_mm']}")
     print(f"{len(flagged)} of {int(complete.sum())} poses flagged as implausible "
           f"(score > {threshold:.2f}, {frame} frame)"
@@ -449,7 +454,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fit-definition", action="store_true",
                    help="another tool's poses: first fit the change of joint definition (bone lengths, where hips, "
                    "shoulders, neck and head sit) that makes the file most plausible, then score in it "
-                   f"(at least {MIN_POSES} poses; about a minute on a CPU)")
+                   f"(at least {MIN_POSES} poses; about 10 s per 100 on a CPU); automatic for files whose "
+                   "joint_definition is not 'mocap' (gfpose lift and estimate from a detector's 2D)")
     p.add_argument("--device", default="auto")
     p.add_argument("--json", action="store_true", help="print one JSON object: flagged poses and every score")
     p.set_defaults(func=cmd_score)

@@ -118,7 +118,7 @@ def lift_keypoints(prior, people: Keypoints2D | list[Keypoints2D], out_dir, fps:
                             ("missing_frames", take.missing_frames), ("focal_px", take.focal_px)):
             arrays[person_key(name, i, total)] = value
     save_pose_npz(result.npz, fps=np.float32(fps), people=np.int32(total), joint_names=np.array(H36M_JOINTS),
-                  **arrays)
+                  joint_definition=np.array(people[0].joints), **arrays)
     for i, (path, take) in enumerate(zip(result.bvh, takes)):
         export_bvh(take.points, path, fps)
         write_contacts_csv(contacts_path(path), take.contacts, fps)
