@@ -144,11 +144,14 @@ def camera_frame(world: np.ndarray, cameras) -> np.ndarray:
 
 
 def test_split(name: str, count: int, seed: int):
-    """`count` test poses of a set (world frame) and their takes, drawn without replacement."""
-    data = (load_bundled() if name == "bundled" else load_pose_npz(CMU)).select_split("test")
-    pick = np.sort(np.random.default_rng(seed).choice(len(data), min(count, len(data)), replace=False))
-    takes = np.char.add(np.char.add(data.action, "/"), data.take)
-    return data.poses_3d[pick], takes[pick]
+    """`count` test poses of a set (world frame), their takes and whether their action is missing
+    from the set's training split, drawn without replacement."""
+    data = load_bundled() if name == "bundled" else load_pose_npz(CMU)
+    test, trained = data.select_split("test"), set(data.select_split("train").action)
+    pick = np.sort(np.random.default_rng(seed).choice(len(test), min(count, len(test)), replace=False))
+    takes = np.char.add(np.char.add(test.action, "/"), test.take)
+    unseen = ~np.isin(test.action, sorted(trained))
+    return test.poses_3d[pick], takes[pick], unseen[pick]
 
 
 def calibrate(prior: PosePrior, every: int, percentile: float) -> dict:
@@ -187,7 +190,7 @@ def auc_by_arm_elevation(clean: np.ndarray, bad: np.ndarray, world: np.ndarray, 
 def corruption_table(prior: PosePrior, name: str, count: int, threshold: float, seed: int, fit: bool) -> dict:
     """AUC and flagged share per corruption; with `fit`, scored in the joint definition fitted to
     the clean poses (unlabelled, as a user fits it to their file)."""
-    world, takes = test_split(name, count, seed)
+    world, takes, unseen = test_split(name, count, seed)
     cameras = fixed_test_cameras(len(world), seed=seed)
     poses = camera_frame(world, cameras)
     definition, described = fitted(prior, poses, seed) if fit else (None, None)
@@ -197,10 +200,14 @@ def corruption_table(prior: PosePrior, name: str, count: int, threshold: float, 
         bad = prior.score(camera_frame(bad_world, cameras[torch.from_numpy(mask)]), definition=definition)
         rows[label] = {"poses": int(mask.sum()), "auc": auc(clean[mask], bad),
                        "flagged": float((bad > threshold).mean()), "median": float(np.median(bad))}
+        if unseen.any():  # the same AUC over the poses of actions the training split has
+            seen = ~unseen[mask]
+            rows[label]["auc_seen_actions"] = auc(clean[mask][seen], bad[seen])
         if label == "hyperextended elbow":
             rows[label]["auc_by_arm_elevation_deg"] = auc_by_arm_elevation(clean[mask], bad, world[mask], bad_world)
         print(f"{name} {label}: AUC {rows[label]['auc']:.3f}", flush=True)
-    return {"poses": len(world), "clean_flagged": float((clean > threshold).mean()),
+    return {"poses": len(world), "unseen_actions": sorted({t.split("/")[0] for t in takes[unseen]}),
+            "clean_flagged": float((clean > threshold).mean()),
             "clean_median": float(np.median(clean)), "corruptions": rows,
             **({"definition": described} if fit else {})}
 
@@ -216,7 +223,7 @@ def looking_at(world: np.ndarray, azimuth_deg: float, pitch_deg: float) -> np.nd
 
 def rotation_check(prior: PosePrior, seed: int) -> dict:
     """How the score of camera-frame poses moves with the view, and that world poses' does not."""
-    world, _ = test_split("bundled", ROTATION_POSES, seed)
+    world, _, _ = test_split("bundled", ROTATION_POSES, seed)
     by_azimuth = np.stack([prior.score(looking_at(world, a, 8.5)) for a in AZIMUTHS_DEG], axis=1)
     yaw = np.random.default_rng(seed).uniform(0, 2 * math.pi, len(world))
     cos, sin, zero, one = np.cos(yaw), np.sin(yaw), np.zeros_like(yaw), np.ones_like(yaw)
@@ -250,7 +257,7 @@ def footage_check(prior: PosePrior, threshold: float) -> dict:
     if not path.exists():
         return {"skipped": f"{path.relative_to(ROOT)} not found (make it with benchmarks/footage/blazepose_3d.py)"}
     blaze, reference = np.load(path), np.load(FOOTAGE / "multiview_reference.npz")
-    world, _ = test_split("bundled", ROTATION_POSES, 0)
+    world, _, _ = test_split("bundled", ROTATION_POSES, 0)
     detector = to_detector_joints(torch.from_numpy(camera_frame(world, fixed_test_cameras(len(world), seed=0)))).numpy()
     control = prior.score(detector)
     definition, described = fitted(prior, detector)

@@ -604,6 +604,13 @@ def plausibility() -> str:
     tail = "" if None in elbows.values() else "\n\n" + wrap(
         "Hyperextended elbows by the bent arm's upper-arm angle from hanging down (degrees: "
         + " / ".join(next(iter(elbows.values()))) + f"), AUC: {by_set}.")
+    for name in sets:
+        corruptions, unseen = r["sets"][name]["corruptions"], r["sets"][name].get("unseen_actions")
+        if unseen:
+            tail += "\n\n" + wrap(f"{name}, without the poses of actions the training split lacks ("
+                                   + ", ".join(unseen) + "), AUC: " + "; ".join(
+                                       f"{label} {row['auc_seen_actions']:.3f}" for label, row in corruptions.items()
+                                       if not label.startswith(("jitter", "arms", "legs"))) + ".")
     return head + "\n\n" + table(["corruption"] + sets, rows) + tail
 
 
