@@ -206,7 +206,9 @@ def corruption_table(prior: PosePrior, name: str, count: int, threshold: float, 
         if label == "hyperextended elbow":
             rows[label]["auc_by_arm_elevation_deg"] = auc_by_arm_elevation(clean[mask], bad, world[mask], bad_world)
         print(f"{name} {label}: AUC {rows[label]['auc']:.3f}", flush=True)
-    return {"poses": len(world), "unseen_actions": sorted({t.split("/")[0] for t in takes[unseen]}),
+    actions = np.array([t.split("/")[0] for t in takes])
+    return {"poses": len(world), "unseen_actions": sorted(set(actions[unseen])), "unseen_share": float(unseen.mean()),
+            "clean_median_by_action": {a: float(np.median(clean[actions == a])) for a in sorted(set(actions))},
             "clean_flagged": float((clean > threshold).mean()),
             "clean_median": float(np.median(clean)), "corruptions": rows,
             **({"definition": described} if fit else {})}
