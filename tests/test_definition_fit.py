@@ -81,7 +81,7 @@ def test_the_prior_undoes_a_known_change_of_definition_and_corrupted_poses_still
         back = definition(altered)
     before, after = ((poses - test_poses).norm(dim=-1).mean() for poses in (altered, back))
     assert after < 0.4 * before, (before, after)
-    clean, raw, fitted = (np.median(prior.score(poses, definition=fit)) for poses, fit in
+    clean, raw, fitted = (np.median(prior.joint_scores(poses, definition=fit).sum(axis=1)) for poses, fit in
                           ((test_poses.numpy(), None), (altered.numpy(), None), (altered.numpy(), definition)))
     assert raw > 1.5 * clean and fitted < 1.15 * clean, (clean, raw, fitted)
     scores = prior.score(file, definition=definition)

@@ -184,11 +184,9 @@ def _read_poses(path, key: str | None, frame: str):
 
 def cmd_score(args):
     from gfpose.data.posefile import save_pose_npz
-    from gfpose.plausibility import SHIPPED_THRESHOLD
+    from gfpose.plausibility import BODY_PARTS
     from gfpose.prior import PosePrior
     from gfpose.skeleton import H36M_JOINTS
-    if args.checkpoint and args.threshold is None:
-        raise InputError("--threshold is needed with --checkpoint: the default is the shipped model's")
     poses, frame, key, arrays = _read_poses(args.input, args.key, args.frame)
     # Poses lifted from a detector's 2D (gfpose lift, estimate) carry its joint definition, not the prior's.
     declared = str(arrays.get("joint_definition", "mocap"))
@@ -196,22 +194,25 @@ def cmd_score(args):
     if not complete.any():
         raise InputError(f"{args.input}: {key} has no pose without NaN joints to score")
     prior = PosePrior.load(args.checkpoint, args.device) if args.checkpoint else PosePrior.pretrained(args.device)
-    threshold = SHIPPED_THRESHOLD if args.threshold is None else args.threshold
+    threshold = prior.plausibility_reference.threshold if args.threshold is None else args.threshold
     fit = args.fit_definition or (declared != "mocap" and complete.sum() >= MIN_POSES)
     definition = prior.fit_definition(poses[complete], frame) if fit else None
     joints = np.full(poses.shape[:2], np.nan, dtype=np.float32)
     joints[complete] = prior.joint_scores(poses[complete], frame, definition)
-    score = joints.sum(axis=1)
+    parts = np.full((len(poses), len(BODY_PARTS)), np.nan, dtype=np.float32)
+    parts[complete] = prior.plausibility_reference.deviations(joints[complete])
+    score = parts.max(axis=1)
     flag = score > threshold  # NaN (not scored) is never flagged
     flagged, skipped = np.flatnonzero(flag), np.flatnonzero(~complete)
     if args.output:
-        save_pose_npz(args.output, score=score, flag=flag, joint_scores=joints, threshold=np.float32(threshold),
-                      frame=np.array(frame), joint_names=np.array(H36M_JOINTS))
-    worst = [H36M_JOINTS[int(np.argmax(joints[i]))] for i in flagged]
+        save_pose_npz(args.output, score=score, flag=flag, part_scores=parts, part_names=np.array(list(BODY_PARTS)),
+                      joint_scores=joints, threshold=np.float32(threshold), frame=np.array(frame),
+                      joint_names=np.array(H36M_JOINTS))
+    worst = [list(BODY_PARTS)[int(np.argmax(parts[i]))] for i in flagged]
     described = definition.describe() if definition is not None else None
     if args.json:
         return print(json.dumps({"frames": len(poses), "scored": int(complete.sum()), "threshold": float(threshold),
-                                 "frame": frame, "flagged": flagged.tolist(), "worst_joint": worst,
+                                 "frame": frame, "flagged": flagged.tolist(), "worst_part": worst,
                                  "not_scored": skipped.tolist(), "definition": described,
                                  "score": [None if np.isnan(v) else round(float(v), 3) for v in score]}))
     if described:
@@ -221,8 +222,8 @@ def cmd_score(args):
     print(f"{len(flagged)} of {int(complete.sum())} poses flagged as implausible "
           f"(score > {threshold:.2f}, {frame} frame)"
           + (f"; {len(skipped)} with NaN joints not scored" if len(skipped) else ""))
-    for index, joint in zip(flagged, worst):
-        print(f"  pose {index}: score {score[index]:.1f}, worst joint {joint}")
+    for index, part in zip(flagged, worst):
+        print(f"  pose {index}: score {score[index]:.1f}, worst part: {part}")
     if definition is None and len(flagged) > complete.sum() / 2 and complete.sum() >= MIN_POSES:
         print("most poses are flagged: if they come from another tool (a detector, other mocap), its joints are "
               "probably defined otherwise than the prior's; rerun with --fit-definition")
@@ -445,12 +446,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("score", help="how plausible 3D poses (npz 'track' or 'poses_3d', mm) are under the prior; "
                        "flags implausible ones")
     p.add_argument("input")
-    p.add_argument("-o", "--output", default=None, help="npz with score, flag and joint_scores per pose")
+    p.add_argument("-o", "--output", default=None, help="npz with score, flag, part_scores and joint_scores per pose")
     p.add_argument("--key", default=None, help="array to score (default: the first of track, poses_3d)")
     _add_frame_arg(p)
     p.add_argument("--threshold", type=float, default=None,
-                   help="flag scores above this (default: the shipped model's, 99th percentile of held-out poses)")
-    p.add_argument("--checkpoint", default=None, help="model file (default: the shipped model; needs --threshold)")
+                   help="flag scores above this (default: the model's 99th percentile on held-out real poses)")
+    p.add_argument("--checkpoint", default=None, help="model file (default: the shipped scoring model)")
     p.add_argument("--fit-definition", action="store_true",
                    help="another tool's poses: first fit the change of joint definition (bone lengths, where hips, "
                    "shoulders, neck and head sit) that makes the file most plausible, then score in it "

@@ -24,9 +24,10 @@ The torso's own bones (hips, spine, thorax, shoulders) turn with the torso frame
 factor and an offset can trade off, and fitted factors can look extreme: on a track lifted from a
 detector's 2D the head's factor falls to about 0.02 with an offset in its place, the head held still
 against the torso, as the detector definition's face points follow the torso
-(gfpose.joint_definitions). Bounding factors to 1/1.5-1.5 and offsets to 10 cm, or dropping the
-torso bones' factors, scored worse (CMU's bent-back elbows AUC 0.818 against 0.865, BlazePose's 3D
-4-52 frames flagged per camera against 0-17).
+(gfpose.joint_definitions). Shrunk torso bones also shrink jitter on them (HDM05's 10 mm jitter
+is found less well in its fitted definition), but bounding the factors, a Gaussian prior on their
+logs or no factors on the torso's bones all found bent-back elbows less well (docs/RESULTS.md,
+Plausibility: CMU's AUC 0.951 with the prior, 0.940 without torso factors, against 0.975).
 
 The adapter commutes with rotations and with mirroring (left and right exchanged), so a pose and
 its mirror image score alike, as they do unadapted.

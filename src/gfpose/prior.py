@@ -18,7 +18,15 @@ from gfpose.definition_fit import DefinitionAdapter, fit_definition
 from gfpose.errors import InputError
 from gfpose.joint_definitions import JOINT_DEFINITIONS
 from gfpose.network import ScoreNet
-from gfpose.plausibility import FRAMES, SHIPPED_THRESHOLD, joint_scores, residual_scores, scoring_frame, scoring_sampler
+from gfpose.plausibility import (
+    FRAMES,
+    PartReference,
+    joint_scores,
+    reference_poses,
+    residual_scores,
+    scoring_frame,
+    scoring_sampler,
+)
 from gfpose.routing import RoutedSampler
 from gfpose.runtime import resolve_device
 from gfpose.sde import SubVPSDE
@@ -54,6 +62,9 @@ DETECTOR_FILE = "gfpose_detector_hpj010.safetensors"
 # If shipped: the detector model trained on freely licensed data alone (CMU, HDM05; configs/free.json),
 # for users the Bandai data's non-commercial licence rules out (assets/DATA_LICENSE.md).
 FREE_FILE = "gfpose_free_detector_hpj010.safetensors"
+# If shipped: scoring (`score`, `fit_definition`): the unified model fine-tuned on wider mocap (Bandai,
+# CMU, HDM05, CMU BVH), which knows more bodies and motions than the unified model's Bandai and CMU.
+SCORING_FILE = "gfpose_wide_u3d.safetensors"
 # The fast default measured in benchmarks/sampling.py (docs/RESULTS.md): DPM-Solver++(3M) with
 # the reverse SDE's full noise (eta = 1), 25 steps on a grid uniform in sqrt(t), the network in
 # bfloat16 where the hardware has it natively, else float32 (gfpose.precision). 20 steps were
@@ -69,13 +80,16 @@ class PosePrior:
     One unified model serves every task; an optional second model trained for estimation (the
     paper's practice, Sec. 5.2: HPJ-010 for 2D -> 3D) then draws the 2D inputs it was trained for,
     those with whole body parts missing at most, and the unified model the others (gfpose.routing).
+    An optional unconditional model for scoring (`score`, `fit_definition`) replaces the unified one there.
     """
 
     def __init__(self, sampler: Sampler, estimation_sampler: Sampler | None = None,
-                 detector_sampler: Sampler | None = None):
+                 detector_sampler: Sampler | None = None, scoring_sampler: Sampler | None = None):
         self.sampler = sampler
         self.estimation_sampler = estimation_sampler
         self.detector_sampler = detector_sampler
+        self.scoring_sampler = sampler if scoring_sampler is None else scoring_sampler
+        self._plausibility_reference = None
         self.sampler_2d = sampler if estimation_sampler is None else RoutedSampler(estimation_sampler, sampler)
         self.detector_2d = None if detector_sampler is None else RoutedSampler(detector_sampler, sampler)
 
@@ -88,13 +102,14 @@ class PosePrior:
         return self.sampler.config
 
     @classmethod
-    def load(cls, path, device: str = "auto", estimation=None, detector=None, **sampler_settings) -> "PosePrior":
+    def load(cls, path, device: str = "auto", estimation=None, detector=None, scoring=None,
+             **sampler_settings) -> "PosePrior":
         """Load a model file written by training (EMA weights + config), and optionally a second one
-        for estimation and a third for estimation from detector keypoints (trained with
-        model.joints = "detector"); keyword arguments change the sampler settings (name, steps,
-        schedule, precision, compile, max_batch) from DEFAULT_SAMPLER."""
+        for estimation, a third for estimation from detector keypoints (trained with
+        model.joints = "detector") and a fourth for scoring; keyword arguments change the sampler
+        settings (name, steps, schedule, precision, compile, max_batch) from DEFAULT_SAMPLER."""
         device, settings = resolve_device(device), replace(DEFAULT_SAMPLER, **sampler_settings)
-        loaded = [None if p is None else load_sampler(p, device, settings) for p in (estimation, detector)]
+        loaded = [None if p is None else load_sampler(p, device, settings) for p in (estimation, detector, scoring)]
         if loaded[1] is not None and loaded[1].config.model.joints != "detector":
             raise InputError(f"detector model {detector}: trained with model.joints = "
                              f"{loaded[1].config.model.joints!r}; expected 'detector'")
@@ -103,9 +118,9 @@ class PosePrior:
     @classmethod
     def pretrained(cls, device: str = "auto", **sampler_settings) -> "PosePrior":
         """The models shipped with the package (docs/RESULTS.md, "Models": the data each saw)."""
-        estimation, detector = (path if path.is_file() else None
-                                for path in (asset_path(ESTIMATION_FILE), asset_path(DETECTOR_FILE)))
-        return cls.load(pretrained_path(), device, estimation, detector, **sampler_settings)
+        optional = (asset_path(name) for name in (ESTIMATION_FILE, DETECTOR_FILE, SCORING_FILE))
+        estimation, detector, scoring = (path if path.is_file() else None for path in optional)
+        return cls.load(pretrained_path(), device, estimation, detector, scoring, **sampler_settings)
 
     @classmethod
     def free(cls, device: str = "auto", **sampler_settings) -> "PosePrior":
@@ -136,8 +151,9 @@ class PosePrior:
         return self._with(lambda sampler: sampler.with_settings(**changes))
 
     def _with(self, change) -> "PosePrior":
+        scoring = None if self.scoring_sampler is self.sampler else self.scoring_sampler
         return PosePrior(change(self.sampler), *(None if s is None else change(s)
-                                                 for s in (self.estimation_sampler, self.detector_sampler)))
+                                                 for s in (self.estimation_sampler, self.detector_sampler, scoring)))
 
     def estimate(self, keypoints_2d, image_size=IMAGE_SIZE, num_hypotheses: int = 1,
                  confidence=None, seed: int = 0, joints: str = "mocap") -> np.ndarray:
@@ -204,21 +220,38 @@ class PosePrior:
 
     def joint_scores(self, poses, frame: str = "camera", definition: DefinitionAdapter | None = None) -> np.ndarray:
         """3D poses (N, 17, 3) mm -> (N, 17): how far each joint is from what the unconditional prior
-        expects, in nats (gfpose.plausibility); `score` is their sum. frame: 'camera' (x right, y down,
+        expects, in nats (a denoising residual, Eq. 10 at z = 0 over noise levels of 5-80 mm; their
+        sum is about -log p(x) + const; gfpose.plausibility). frame: 'camera' (x right, y down,
         z forward, as the outputs) or 'world' (+z up). definition: from `fit_definition`, for poses
         whose joints are defined otherwise than the prior's (another tool's output)."""
         poses = check_poses_mm(poses, "poses", allow_missing=False)
-        return joint_scores(self.sampler, scoring_frame(poses, check_choice(frame, "frame", FRAMES)), definition)
+        return joint_scores(self.scoring_sampler, scoring_frame(poses, check_choice(frame, "frame", FRAMES)),
+                            definition)
+
+    @property
+    def plausibility_reference(self) -> PartReference:
+        """How held-out real poses (gfpose.plausibility.reference_poses) score under the scoring
+        model: what `part_scores` and the flag threshold are measured against (scored once)."""
+        if self._plausibility_reference is None:
+            self._plausibility_reference = PartReference.of(joint_scores(self.scoring_sampler, reference_poses()))
+        return self._plausibility_reference
+
+    def part_scores(self, poses, frame: str = "camera", definition: DefinitionAdapter | None = None) -> np.ndarray:
+        """3D poses (N, 17, 3) mm -> (N, P): each body part's (gfpose.plausibility.BODY_PARTS) log
+        score in standard deviations of held-out real poses' (`joint_scores`' other arguments)."""
+        return self.plausibility_reference.deviations(self.joint_scores(poses, frame, definition))
 
     def score(self, poses, frame: str = "camera", definition: DefinitionAdapter | None = None) -> np.ndarray:
-        """3D poses (N, 17, 3) mm -> (N,) implausibility, higher = less plausible: a denoising residual
-        (Eq. 10 at z = 0 over noise levels of 5-80 mm), about -log p(x) + const in nats."""
-        return self.joint_scores(poses, frame, definition).sum(axis=1)
+        """3D poses (N, 17, 3) mm -> (N,) implausibility, higher = less plausible: the worst body
+        part's `part_scores`, in standard deviations of held-out real poses'."""
+        return self.part_scores(poses, frame, definition).max(axis=1)
 
-    def flag_implausible(self, poses, frame: str = "camera", threshold: float = SHIPPED_THRESHOLD,
+    def flag_implausible(self, poses, frame: str = "camera", threshold: float | None = None,
                          definition: DefinitionAdapter | None = None) -> np.ndarray:
-        """(N,) True where `score` exceeds `threshold`: by default the shipped model's 99th percentile
-        on held-out real poses; another model needs its own."""
+        """(N,) True where `score` exceeds `threshold`; None: the 99th percentile of held-out real
+        poses' scores (`plausibility_reference`)."""
+        if threshold is None:
+            threshold = self.plausibility_reference.threshold
         return self.score(poses, frame, definition) > positive_scalar(threshold, "threshold")
 
     def fit_definition(self, poses, frame: str = "camera", seed: int = 0) -> DefinitionAdapter:
@@ -227,7 +260,7 @@ class PosePrior:
         plausible, to pass as `definition` to `score`: one change for the whole file, so single
         implausible frames still stand out."""
         poses = scoring_frame(check_poses_mm(poses, "poses", allow_missing=False), check_choice(frame, "frame", FRAMES))
-        sampler = scoring_sampler(self.sampler)
+        sampler = scoring_sampler(self.scoring_sampler)
         return fit_definition(lambda x, levels: residual_scores(sampler, x, levels).sum(1), poses, sampler.device,
                               seed=check_seed(seed))
 
