@@ -19,7 +19,8 @@ Per corruption: the ROC AUC of clean vs corrupted (the corrupted poses against t
 clean; Mann-Whitney, ties count half) of the score (the worst body part's deviation from held-out
 real poses, gfpose.plausibility) and of the summed nats of all joints (the score before it), and
 the share flagged at the model's threshold (PosePrior.plausibility_reference: the 99th percentile
-of every 4th bundled test pose's score). Also: the time per pose, how much
+of every 4th bundled test pose's score); for the bent-back limbs also per action (each action's
+corrupted poses against its own clean ones). Also: the time per pose, how much
 the score moves with the viewing azimuth and pitch, and, where benchmarks/footage has BlazePose's
 3D of the Pose2Sim demo (blazepose_3d.py), which of its frames are flagged, beside the multi-view
 reference of the same frames seen by the same cameras and bundled test poses with their derived
@@ -189,6 +190,14 @@ def auc_by_arm_elevation(clean: np.ndarray, bad: np.ndarray, world: np.ndarray, 
             for b, (lo, hi) in enumerate(zip(ELEVATION_BINS_DEG[:-1], ELEVATION_BINS_DEG[1:])) if (bins == b).any()}
 
 
+def auc_by_action(clean: np.ndarray, bad: np.ndarray, actions: np.ndarray) -> dict:
+    """AUC of each action's corrupted poses against its own clean ones (clean[i] and bad[i] are one
+    pose): which kinds of motion hide a corruption, apart from how plausible the action's clean
+    poses are next to the rest's."""
+    return {a: {"poses": int((actions == a).sum()), "auc": auc(clean[actions == a], bad[actions == a])}
+            for a in sorted(set(actions)) if (actions == a).sum() >= 2}
+
+
 def scores(prior: PosePrior, poses: np.ndarray, definition) -> tuple[np.ndarray, np.ndarray]:
     """(N,) scores (the worst body part) and (N,) summed nats of all joints."""
     joints = prior.joint_scores(poses, definition=definition)
@@ -203,6 +212,7 @@ def corruption_table(prior: PosePrior, name: str, count: int, threshold: float, 
     poses = camera_frame(world, cameras)
     definition, described = fitted(prior, poses, seed) if fit else (None, None)
     clean, clean_nats = scores(prior, poses, definition)
+    actions = np.array([t.split("/")[0] for t in takes])
     rows = {}
     for label, (bad_world, mask) in corruptions(world, takes, seed).items():
         bad, bad_nats = scores(prior, camera_frame(bad_world, cameras[torch.from_numpy(mask)]), definition)
@@ -214,8 +224,9 @@ def corruption_table(prior: PosePrior, name: str, count: int, threshold: float, 
             rows[label]["auc_seen_actions"] = auc(clean[mask][seen], bad[seen])
         if label == "hyperextended elbow":
             rows[label]["auc_by_arm_elevation_deg"] = auc_by_arm_elevation(clean[mask], bad, world[mask], bad_world)
+        if label.startswith("hyperextended"):
+            rows[label]["auc_by_action"] = auc_by_action(clean[mask], bad, actions[mask])
         print(f"{name} {label}: AUC {rows[label]['auc']:.3f}", flush=True)
-    actions = np.array([t.split("/")[0] for t in takes])
     return {"poses": len(world), "unseen_actions": sorted(set(actions[unseen])), "unseen_share": float(unseen.mean()),
             "clean_median_by_action": {a: float(np.median(clean[actions == a])) for a in sorted(set(actions))},
             "clean_flagged": float((clean > threshold).mean()),

@@ -598,6 +598,16 @@ def plausibility() -> str:
                           "definition: " + "; ".join(f"{name} " + ", ".join(
                               f"{label} {pair[name][1]['corruptions'][label]['auc_total_nats']:.3f}" for label in gross)
                               for name in sets) + ".")
+    def weak_actions(name: str, label: str) -> list[str]:  # actions of >= 10 poses whose own AUC is under 0.95
+        by_action = pair[name][1]["corruptions"][label]["auc_by_action"]
+        return [f"{a} {r['auc']:.3f} ({r['poses']})" for a, r in by_action.items()
+                if r["auc"] < 0.95 and r["poses"] >= 10]
+
+    below = [f"{name} {label.split()[-1]}s: " + ", ".join(weak_actions(name, label))
+             for name in sets for label in ("hyperextended knee", "hyperextended elbow") if weak_actions(name, label)]
+    tail += "\n\n" + wrap("Bent-back limbs by action, in the fitted definition (each action's corrupted poses against "
+                           "its own clean ones; actions of at least 10 poses under 0.95, poses in brackets): "
+                           + "; ".join(below) + ".")
     for name in sets:
         corruptions, unseen = pair[name][1]["corruptions"], pair[name][1].get("unseen_actions")
         if unseen:
@@ -657,17 +667,22 @@ def uncertainty() -> str:
         for kind, row in kinds.items():
             cover = [f"{100 * row[when][level]['coverage']:.1f}"
                      for level in ("50", "90") for when in ("before", "after")]
+            spans = [" ({:.0f}-{:.0f})".format(*(100 * x for x in row["after"][level]["coverage_ci95"]))
+                     for level in ("50", "90")]
             after = {level: 100 * row["after"][level]["coverage"] for level in ("50", "90")}
             met = [45 <= after["50"] <= 55, 85 <= after["90"] <= 95]
-            rows.append([name, kind, str(row["frames"]), f"{cover[0]} -> {cover[1]}", f"{cover[2]} -> {cover[3]}",
+            rows.append([name, kind.split("-", 1)[1], str(row["frames"]),
+                         f"{cover[0]} -> {cover[1]}{spans[0]}", f"{cover[2]} -> {cover[3]}{spans[1]}",
                          " / ".join("met" if ok else "**missed**" for ok in met)])
     head = wrap(f"`{data['command']}`, {source('uncertainty')}: the share (%) of true joints (16, the root left "
                 "out) inside the 50% and 90% balls, with the raw hypotheses' quantile (temperature 1) and with the "
                 f"calibration fitted on {data['calibration_set'].split(':')[0]} for exact 2D (per-joint "
                 "temperatures, widened by the frame's placement residual over the hypotheses' spread) and, for a "
                 f"detector's 2D, on {data['calibration_set'].split('detector kinds: ')[1]} (per-joint temperatures); "
-                "targets 45-55% and 85-95% on each held-out set.")
-    return head + "\n\n" + table(["set", "2D, chains, centre", "frames", "50%", "90%", "targets 50% / 90%"], rows)
+                "in brackets the calibrated coverage's 95% bootstrap interval over one-second stretches of the "
+                "set's takes (or of a camera's footage); targets 45-55% and 85-95% on each held-out set. The 2D is "
+                "exact but for the detector-2D takes and the footage.")
+    return head + "\n\n" + table(["set", "chains, centre", "frames", "50%", "90%", "targets 50% / 90%"], rows)
 
 
 def footage_skate() -> str:

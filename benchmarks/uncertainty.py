@@ -23,8 +23,8 @@ default (``--calibrate-detector-on two-person``) the real two-person clip
 (../shared/data/pose2sim-demo-multiperson: each person's BlazePose 2D in each of its 4 cameras,
 against its multi-view reference, benchmarks/footage/multiview_reference_multiperson.npz), lifted as
 the one-person clip below; ``synthetic``: the same windows as the mocap kinds with the derived joints
-where a detector puts them plus detector-like 2D noise, which errs less than a real detector (its
-noise is independent from frame to frame, a real detector's is not). Only the exact-2D kinds fit a
+where a detector puts them plus the two-person clip's real detector errors replayed on them
+(detector_errors, replayed_errors). Only the exact-2D kinds fit a
 residual weight: with a detector's 2D the residual mostly measures the detector's noise, so the
 detector kinds keep k = 0 (docs/RESULTS.md, Uncertainty).
 
@@ -32,10 +32,18 @@ Held-out sets: the bundled test split (``--frames`` random frames, the evaluatio
 independent hypotheses around their mean); the CMU test split (likewise); the sequence benchmark's
 test takes (benchmarks/data/sequences.npz: 34 Bandai and 6 CMU test takes, every
 ``--every-take``-th, the first ``--take-frames`` frames; all four kinds, with exact 2D and again with
-detector joints and noise); the real footage (benchmarks/footage/multiview_reference.npz, 4 cameras x
+detector joints and a real detector's errors: the two-person clip's, in the person's height, replayed
+from a random camera, person and start at the take's frame rate, as they persist over frames and hold a
+per-camera offset; detector-like noise drawn independently per frame, gfpose.data.noise2d, was smoothed
+away by the track); the real footage (benchmarks/footage/multiview_reference.npz, 4 cameras x
 96 frames of BlazePose 2D, lifted as monocular_vs_reference.py lifts them; detector kinds), its
 errors after one global scale per camera (the benchmark's bone rule, subject size over the model's:
 otherwise the subject's size, not the pose, decides) and without it.
+
+Each held-out coverage comes with its 95% bootstrap interval over the set's clusters, stretches of
+CLUSTER_SECONDS of one take or of one camera's footage (frames close in time share a pose and a
+body, so they are not independent draws): with 40 test takes, 6 CMU test takes or one filmed person
+it is several points wide, as wide as the targets' bands.
 
 Errors are root-relative in the camera frame (the model's frame, what lift.npz holds); the root is
 the origin and is left out. Writes docs/results/uncertainty.json and docs/images/reliability.png
@@ -64,7 +72,6 @@ import gfpose
 from gfpose.atomic import atomic_write
 from gfpose.data.bandai import load_bundled
 from gfpose.data.keypoints import Keypoints2D
-from gfpose.data.noise2d import detector_noise
 from gfpose.data.posefile import load_pose_npz
 from gfpose.evaluate import eval_inputs
 from gfpose.geometry import root_center
@@ -81,6 +88,7 @@ from gfpose.uncertainty import (
     coverage,
     error_ratio,
     fit_calibration,
+    inside,
     joint_intervals,
     relative_residual,
 )
@@ -89,23 +97,65 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks" / "footage"))
 COMMAND = "python benchmarks/uncertainty.py"
 HYPOTHESES, SEED, WARM_CHAIN = 50, 0, 12
+BOOTSTRAP_DRAWS = 2000  # resamples of a held-out set's clusters for its coverage's 95% interval
+CLUSTER_SECONDS = 1.0  # a stretch of one take (or one camera's footage) this long counts as one cluster
+FOOTAGE_FPS = 60.0  # the Pose2Sim clips' frame rate
 GRID = tuple(np.round(np.arange(0.05, 0.951, 0.05), 2))  # levels of the reliability diagram
 MOVING = slice(1, None)  # every joint but the root (the origin of a root-relative pose)
 
 
-def take_views(takes: list[Take], every: int, frames: int, seed: int, joints: str = "mocap"):
+def take_views(takes: list[Take], every: int, frames: int, seed: int, joints: str = "mocap",
+               errors: list[np.ndarray] | None = None):
     """Every ``every``-th take's first ``frames`` frames, each through its fixed camera; with
-    joints='detector' the derived joints where a detector puts them (truth and 2D) and detector-like
-    2D noise (gfpose.data.noise2d.detector_noise: 5 px, 2% outliers of 50 px, seeded)."""
+    joints='detector' the derived joints where a detector puts them (truth and 2D) and a real
+    detector's 2D errors replayed on them (``errors``, from detector_errors; replayed_errors)."""
     def posed(t: Take) -> np.ndarray:
         return with_joint_definition(torch.from_numpy(t.poses[:frames]), joints).numpy()
 
     views = fixed_camera_views([Take(t.name, t.action, t.source, t.fps, posed(t)) for t in takes[::every]], seed)
-    if joints == "mocap":
-        return views
-    generator = torch.Generator().manual_seed(seed)
-    return [TakeView(v.take, v.track, detector_noise(torch.from_numpy(v.keypoints), generator).numpy(), v.image_size)
-            for v in views]
+    return views if joints == "mocap" else replayed_errors(views, errors, seed)
+
+
+def person_height_px(keypoints: np.ndarray) -> float:
+    """(T, J, 2) px 2D keypoints -> the median over frames of their vertical extent (px)."""
+    return float(np.nanmedian(np.nanmax(keypoints[..., 1], axis=-1) - np.nanmin(keypoints[..., 1], axis=-1)))
+
+
+def detector_errors(clip: str = "two-person") -> list[np.ndarray]:
+    """A real detector's 2D errors on video, one (T, 17, 2) sequence per person and camera of a
+    footage clip: BlazePose's keypoints minus the reprojection of the clip's multi-view reference,
+    over the person's height in that camera (person_height_px of the reprojection); 0 where the
+    reference has no point. They persist over frames (BlazePose's on the two-person clip: median
+    autocorrelation 0.70 at 1/60 s, 0.30 at 1/10 s) and hold a per-camera offset and outliers."""
+    from gfpose.media.calibration import read_qualisys
+    folder, reference_file = FOOTAGE_CLIPS[clip]
+    reference = np.load(ROOT / "benchmarks/footage" / reference_file)
+    cameras = read_qualisys(ROOT.parent / "shared/data" / folder / "Calib.qca.txt")
+    points, keypoints = reference["points_3d"], reference["keypoints_2d"]
+    if points.ndim == 3:  # a one-person reference has no person axis
+        points, keypoints = points[None], keypoints[None]
+    errors = []
+    for person_points, person_keypoints in zip(points, keypoints):
+        for camera, detected in zip(cameras, person_keypoints):
+            projected = camera.project(person_points.astype(np.float64))
+            errors.append(np.nan_to_num(detected - projected) / person_height_px(projected))
+    return errors
+
+
+def replayed_errors(views: list[TakeView], errors: list[np.ndarray], seed: int,
+                    errors_fps: float = FOOTAGE_FPS) -> list[TakeView]:
+    """Each take view's 2D plus a stretch of one of ``errors`` (a random person and camera, from a
+    random start, sampled at the view's frame rate, wrapping where the stretch is longer than the
+    sequence) times the view's person height in px: a real detector's errors, kept as they persist."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for view in views:
+        error = errors[rng.integers(len(errors))]
+        steps = np.round(np.arange(len(view.keypoints)) * errors_fps / view.take.fps).astype(int)
+        at = (rng.integers(max(1, len(error) - steps[-1])) + steps) % len(error)
+        noisy = view.keypoints + (error[at] * person_height_px(view.keypoints)).astype(view.keypoints.dtype)
+        out.append(TakeView(view.take, view.track, noisy, view.image_size))
+    return out
 
 
 def npz_takes(path: Path, split: str, fps_of_step, prefix: str) -> list[Take]:
@@ -275,26 +325,46 @@ def scaled_footage(data: dict) -> dict:
             "residual": data["residual"]}  # a property of the input: the user scales the balls, not it
 
 
-def as_frames(data: dict) -> dict:
-    """Footage arrays (V, T, ...) -> (V T, ...)."""
-    return {k: v.reshape(-1, *v.shape[2:]) if k != "scales" else v for k, v in data.items()}
+def as_frames(data: dict, fps: float) -> dict:
+    """Footage arrays (V, T, ...) at ``fps`` -> (V T, ...), with each frame's cluster: its view's
+    stretch of CLUSTER_SECONDS."""
+    views, frames = data["truth"].shape[:2]
+    blocks = (np.arange(frames) / fps // CLUSTER_SECONDS).astype(int)
+    cluster = (np.arange(views)[:, None] * (blocks[-1] + 1) + blocks).reshape(-1)
+    return {**{k: v.reshape(-1, *v.shape[2:]) if k != "scales" else v for k, v in data.items()}, "cluster": cluster}
 
 
 def centre(data: dict, kind: str):
     return None if kind.endswith("mean") else data["track"].astype(np.float64)
 
 
+def cluster_interval(hits: np.ndarray, clusters: np.ndarray, draws: int = BOOTSTRAP_DRAWS) -> np.ndarray:
+    """(L, 2) 95% bootstrap interval of the pooled coverage of (N, J, L) hits (1 inside, 0 outside,
+    NaN missing), resampling the clusters (N,) a frame belongs to (its take, or a stretch of footage):
+    the frames of one take share its pose and body, so they are not independent draws."""
+    labels, which = np.unique(clusters, return_inverse=True)
+    inside_sum = np.stack([np.nansum(hits[which == c], axis=(0, 1)) for c in range(len(labels))])  # (C, L)
+    seen = np.stack([np.isfinite(hits[which == c]).sum(axis=(0, 1)) for c in range(len(labels))])
+    pick = np.random.default_rng(SEED).integers(len(labels), size=(draws, len(labels)))
+    shares = inside_sum[pick].sum(axis=1) / seen[pick].sum(axis=1)  # (draws, L)
+    return np.percentile(shares, [2.5, 97.5], axis=0).T
+
+
 def summary(data: dict, center, temperature, weight, levels=LEVELS) -> dict:
-    """Coverage per level (all moving joints pooled, and per joint) and the median radius."""
+    """Coverage per level (all moving joints pooled, and per joint) and the median radius; with the
+    frames' clusters in ``data`` also the pooled coverage's 95% bootstrap interval over them."""
     truth = data["truth"]
     intervals = joint_intervals(data["hypotheses"], center, levels, temperature=temperature,
                                 residual_mm=data["residual"], residual_weight=weight)
     per_joint = coverage(truth, intervals)  # (J, L)
     pooled = np.nanmean(per_joint[MOVING], axis=0)  # every joint is seen in every frame: same as pooling rows
+    spans = (cluster_interval(inside(truth, intervals.center, intervals.radius)[:, MOVING], data["cluster"])
+             if "cluster" in data else None)
     out = {}
     for i, q in enumerate(levels):
         out[f"{round(100 * q)}"] = {
             "coverage": float(pooled[i]),
+            **({"coverage_ci95": [float(x) for x in spans[i]]} if spans is not None else {}),
             "per_joint": {name: round(float(c), 3) for name, c in zip(H36M_JOINTS[1:], per_joint[MOVING, i])},
             "median_radius_mm": float(np.nanmedian(intervals.radius[..., MOVING, i])),
             "joints_within_5_points": int((np.abs(per_joint[MOVING, i] - q) <= 0.05).sum()),
@@ -314,6 +384,8 @@ def main() -> None:
     parser.add_argument("--calibrate-detector-on", choices=("two-person", "synthetic"), default="two-person",
                         help="the detector kinds' calibration set: the two-person clip's real BlazePose 2D, or the "
                              "--calibrate-on takes with detector-like noise")
+    parser.add_argument("--detector-errors", choices=tuple(FOOTAGE_CLIPS), default="two-person",
+                        help="the footage clip whose real detector errors the detector-2D takes replay")
     parser.add_argument("--calib-frames", type=int, default=30, help="frames of each calibration window")
     parser.add_argument("--calib-stride", type=int, default=240, help="a window starts every this many frames")
     parser.add_argument("--cache", type=Path, default=Path("/tmp/gfpose_uncertainty"))
@@ -334,27 +406,36 @@ def main() -> None:
                for clip in FOOTAGE_CLIPS for c, n in chains.items()}
     test_takes = load_takes(ROOT / "benchmarks/data/sequences.npz")
     calib, takes = {}, {}
+    errors = detector_errors(args.detector_errors)
     for joints in JOINTS:
-        test_views = take_views(test_takes, args.every_take, args.take_frames, 0, joints)
+        test_views = take_views(test_takes, args.every_take, args.take_frames, 0, joints, errors)
+        named = f"detector_{args.detector_errors}_errors" if joints == "detector" else joints
         for c, n in chains.items():
-            takes[joints, c] = cached(args.cache, f"takes_{joints}_{c}_{tag}",
+            takes[joints, c] = cached(args.cache, f"takes_{named}_{c}_{tag}",
                                       lambda v=test_views, n=n, j=joints: lift_views(prior, v, n, j))
             takes[joints, c]["residual"] = view_residuals(test_views, takes[joints, c]["hypotheses"], joints)
+            takes[joints, c]["cluster"] = np.repeat(np.arange(len(test_views)), [len(v.keypoints) for v in test_views])
             if joints == "detector" and args.calibrate_detector_on == "two-person":
-                calib[joints, c] = as_frames(footage["two-person", c])
+                calib[joints, c] = as_frames(footage["two-person", c], FOOTAGE_FPS)
                 continue
             parts = []
             for name, pieces in calib_takes.items():
-                views = take_views(pieces, 1, args.calib_frames, 1, joints)
-                part = cached(args.cache, f"calib_{joints}_{c}_{name}_f{args.calib_frames}_s{args.calib_stride}",
+                views = take_views(pieces, 1, args.calib_frames, 1, joints, errors)
+                part = cached(args.cache, f"calib_{named}_{c}_{name}_f{args.calib_frames}_s{args.calib_stride}",
                               lambda v=views, n=n, j=joints: lift_views(prior, v, n, j))
                 parts.append({**part, "residual": view_residuals(views, part["hypotheses"], joints)})
             calib[joints, c] = {k: np.concatenate([part[k] for part in parts]) for k in parts[0]}
     single = {}
-    for name, load in (("bundled", lambda: load_bundled().select_split("test")),
-                       ("cmu", lambda: load_pose_npz(ROOT / "benchmarks/data/cmu17.npz").select_split("test"))):
-        single[name] = cached(args.cache, f"{name}_{tag}", lambda load=load: lift_frames(prior, load(), args.frames, 0))
-        single[name]["residual"] = frame_residuals(load(), args.frames, 0, single[name]["hypotheses"])
+    cmu_test = ROOT / "benchmarks/data/cmu17.npz"
+    for name, load, fps in (("bundled", lambda: load_bundled().select_split("test"), 30.0),  # frame numbers' rates
+                            ("cmu", lambda: load_pose_npz(cmu_test).select_split("test"), 24.0)):
+        poseset = load()
+        single[name] = cached(args.cache, f"{name}_{tag}",
+                              lambda poseset=poseset: lift_frames(prior, poseset, args.frames, 0))
+        single[name]["residual"] = frame_residuals(poseset, args.frames, 0, single[name]["hypotheses"])
+        rows = sampled_rows(poseset, args.frames, 0)[1]
+        stretch = (poseset.frame[rows] / fps // CLUSTER_SECONDS).astype(int).astype(str)
+        single[name]["cluster"] = np.char.add(np.char.add(poseset.action[rows], poseset.take[rows]), stretch)
 
     def split(kind: str) -> tuple[str, str]:  # 'detector-warm-track' -> ('detector', 'warm')
         return tuple(kind.split("-")[:2])
@@ -365,10 +446,11 @@ def main() -> None:
     sets = {"bundled test": {"mocap-independent-mean": single["bundled"]},
             "CMU test": {"mocap-independent-mean": single["cmu"]},
             "test takes": {k: takes[split(k)] for k in mocap_kinds},
-            "test takes, detector 2D": {k: takes[split(k)] for k in detector_kinds},
-            "footage (scaled)": {k: as_frames(scaled_footage(footage["one-person", split(k)[1]]))
+            "detector-2D takes": {k: takes[split(k)] for k in detector_kinds},
+            "footage (scaled)": {k: as_frames(scaled_footage(footage["one-person", split(k)[1]]), FOOTAGE_FPS)
                                  for k in detector_kinds},
-            "footage (unscaled)": {k: as_frames(footage["one-person", split(k)[1]]) for k in detector_kinds}}
+            "footage (unscaled)": {k: as_frames(footage["one-person", split(k)[1]], FOOTAGE_FPS)
+                                   for k in detector_kinds}}
 
     fitted, calibration = {}, {}  # kind -> ((G, J) temperatures, (G,) residual weights) at the GRID levels
     at_levels = [GRID.index(q) for q in LEVELS]
@@ -409,7 +491,7 @@ def main() -> None:
                            + ("the two-person clip's BlazePose 2D, 2 people x 4 cameras x "
                               f"{footage['two-person', 'warm']['truth'].shape[1]} frames"
                               if args.calibrate_detector_on == "two-person" else
-                              "the same windows, detector joints with detector_noise"),
+                              "the same windows, detector joints with the two-person clip's detector errors"),
         "definition": "ball around the centre (the hypotheses' mean or the track) of radius temperature x "
                       "sqrt(1 + (weight x placement residual / the hypotheses' mean spread)^2) x the level-quantile "
                       "of the hypotheses' distances from it; coverage over the 16 non-root joints",
@@ -452,7 +534,7 @@ def save_figure(path: Path, curves: dict) -> None:
     """Observed against nominal coverage, one panel per kind, before (dashed) and after (solid)."""
     fig = Figure(figsize=(4 * len(curves), 4))
     FigureCanvasAgg(fig)
-    colors = dict(zip(["bundled test", "CMU test", "test takes", "test takes, detector 2D", "footage (scaled)",
+    colors = dict(zip(["bundled test", "CMU test", "test takes", "detector-2D takes", "footage (scaled)",
                        "footage (unscaled)"], ["C0", "C1", "C2", "C4", "C3", "C7"]))
     columns = (len(curves) + 1) // 2
     fig.set_size_inches(3.2 * columns, 6.6)
