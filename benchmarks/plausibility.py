@@ -19,7 +19,7 @@ Per corruption: the ROC AUC of clean vs corrupted (the corrupted poses against t
 clean; Mann-Whitney, ties count half) of the score (the worst body part's deviation from held-out
 real poses, gfpose.plausibility) and of the summed nats of all joints (the score before it), and
 the share flagged at the model's threshold (PosePrior.plausibility_reference: the 99th percentile
-of every 4th bundled test pose's score); for the bent-back limbs also per action (each action's
+of every 16th bundled test pose's score); for the bent-back limbs also per action (each action's
 corrupted poses against its own clean ones). Also: the time per pose, how much
 the score moves with the viewing azimuth and pitch, and, where benchmarks/footage has BlazePose's
 3D of the Pose2Sim demo (blazepose_3d.py), which of its frames are flagged, beside the multi-view
@@ -66,7 +66,7 @@ ELEVATION_BINS_DEG = (0.0, 45.0, 90.0, 180.0)
 HYPEREXTENSION_DEG = (30.0, 60.0)
 DONOR_MIN_MM = 100.0
 JITTER_MM = (10, 20, 40, 80)
-AZIMUTHS_DEG = tuple(range(0, 360, 45))
+AZIMUTHS_DEG = tuple(range(0, 360, 30))  # not only the scoring headings (45 degrees apart)
 PITCHES_DEG = (-10, 0, 10, 20, 30, 45)
 ROTATION_POSES = 200
 

@@ -17,7 +17,15 @@ from gfpose.data.bandai import load_bundled
 from gfpose.data.cameras import camera_views, fixed_test_cameras
 from gfpose.data.posefile import read_npz, save_pose_npz
 from gfpose.errors import InputError
-from gfpose.plausibility import BODY_PARTS, LEVELS_MM, REFERENCE_EVERY, joint_scores
+from gfpose.plausibility import (
+    BODY_PARTS,
+    HEADINGS_DEG,
+    LEVELS_MM,
+    PITCH_DEG,
+    REFERENCE_EVERY,
+    heading_turns,
+    joint_scores,
+)
 from gfpose.prior import PosePrior
 from gfpose.sde import SubVPSDE
 from gfpose.tasks import Sampler
@@ -72,12 +80,30 @@ def test_joint_scores_of_an_exact_gaussian_score_are_the_closed_form():
     mean[0] = 0
     poses = (mean + torch.randn(6, 17, 3, generator=torch.Generator().manual_seed(1)) * 0.8) * (1000 / DATA_SCALE)
     poses -= poses[:, :1].clone()
-    got = joint_scores(Sampler(ExactGaussianNet(sde, mean, var), sde, DATA_SCALE, config=NOISE_PREDICTION),
-                       poses.numpy())
-    offset = (poses * DATA_SCALE / 1000 - mean).pow(2).sum(-1).numpy()
+    sampler = Sampler(ExactGaussianNet(sde, mean, var), sde, DATA_SCALE, config=NOISE_PREDICTION)
     levels = [level * DATA_SCALE / 1000 for level in LEVELS_MM]
-    expected = math.log(2) * sum(s**2 * offset / (var + s**2) ** 2 for s in levels)
-    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-6)
+
+    def closed_form(x: torch.Tensor) -> np.ndarray:
+        offset = (x * DATA_SCALE / 1000 - mean).pow(2).sum(-1).numpy()
+        return math.log(2) * sum(s**2 * offset / (var + s**2) ** 2 for s in levels)
+
+    as_seen = joint_scores(sampler, poses.numpy(), headings_deg=(0,))
+    np.testing.assert_allclose(as_seen, closed_form(poses), rtol=1e-4, atol=1e-6)
+    # the heading average: the mean of the closed form of the poses turned about the vertical
+    turned = [poses @ torch.as_tensor(turn, dtype=torch.float32).T for turn in heading_turns(HEADINGS_DEG)]
+    np.testing.assert_allclose(joint_scores(sampler, poses.numpy()), np.mean([closed_form(x) for x in turned], axis=0),
+                               rtol=1e-4, atol=1e-6)
+
+
+def test_headings_turn_about_the_vertical_of_a_pitched_camera():
+    """World +z seen by an upright camera pitched PITCH_DEG down stays put under every heading turn,
+    and a turn by 180 degrees sends a horizontal direction of the world to its opposite."""
+    pitch = math.radians(PITCH_DEG)
+    up = np.array([0.0, -math.cos(pitch), -math.sin(pitch)])
+    turns = heading_turns(HEADINGS_DEG)
+    np.testing.assert_allclose(turns @ up, np.broadcast_to(up, (len(turns), 3)), atol=1e-12)
+    np.testing.assert_allclose(heading_turns((180,))[0] @ [1.0, 0.0, 0.0], [-1.0, 0.0, 0.0], atol=1e-12)
+    assert len(HEADINGS_DEG) == 8 and HEADINGS_DEG[0] == 0
 
 
 @pytest.mark.slow  # trains the session's small Gaussian model when no other test has
@@ -86,8 +112,11 @@ def test_scores_rank_poses_like_the_exact_gaussian_density(unconditional_model, 
     samples = gaussian_poses.sample(200, seed=5)
     signs = np.random.default_rng(0).choice([-1.0, 1.0], size=(20, *gaussian_poses.mean.shape))
     far = (gaussian_poses.mean + 6 * gaussian_poses.std * signs).astype(np.float32)
-    scores = prior.joint_scores(samples).sum(axis=1)  # about -log p(x) + const
-    assert prior.joint_scores(far).sum(axis=1).min() > scores.max()
+    def as_seen(poses):  # the density of the pose as given, not averaged over headings
+        return joint_scores(prior.scoring_sampler, poses, headings_deg=(0,)).sum(axis=1)
+
+    scores = as_seen(samples)  # about -log p(x) + const
+    assert as_seen(far).min() > scores.max()
     free = slice(3, None)  # the pelvis is fixed at 0
     density = multivariate_normal(gaussian_poses.mean.reshape(-1)[free], gaussian_poses.covariance[free, free])
     assert spearmanr(scores, -density.logpdf(samples.reshape(len(samples), -1)[:, free])).statistic > 0.8
