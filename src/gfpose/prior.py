@@ -220,7 +220,7 @@ class PosePrior:
 
     def joint_scores(self, poses, frame: str = "camera", definition: DefinitionAdapter | None = None) -> np.ndarray:
         """3D poses (N, 17, 3) mm -> (N, 17): how far each joint is from what the unconditional prior
-        expects, in nats (a denoising residual, Eq. 10 at z = 0 over noise levels of 5-80 mm; their
+        expects, in nats (a denoising residual, Eq. 10 at z = 0 over noise levels of 2.5-160 mm; their
         sum is about -log p(x) + const), averaged over the pose turned to 8 headings about the
         vertical (gfpose.plausibility: what it says of a pose, not of its view). frame: 'camera' (x right, y down,
         z forward, as the outputs) or 'world' (+z up). definition: from `fit_definition`, for poses
