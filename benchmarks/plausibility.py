@@ -15,16 +15,17 @@ as given and in the joint definition fitted to the clean poses (unlabelled, as a
   on average; such a limb is often still a plausible one;
 - Gaussian jitter of 10, 20, 40, 80 mm per coordinate on every joint.
 
-Per corruption: the ROC AUC of clean vs corrupted (the corrupted poses against the same poses
-clean; Mann-Whitney, ties count half) of the score (the worst body part's deviation from held-out
-real poses, gfpose.plausibility) and of the summed nats of all joints (the score before it), and
-the share flagged at the model's threshold (PosePrior.plausibility_reference: the 99th percentile
-of every 16th bundled test pose's score); for the bent-back limbs also per action (each action's
-corrupted poses against its own clean ones). Also: the time per pose, how much
-the score moves with the viewing azimuth and pitch, and, where benchmarks/footage has BlazePose's
-3D of the Pose2Sim demo (blazepose_3d.py), which of its frames are flagged, beside the multi-view
-reference of the same frames seen by the same cameras and bundled test poses with their derived
-joints moved where a detector puts them (both, like BlazePose's, in the detector's joint definition).
+Per corruption: the ROC AUC of clean vs corrupted (the corrupted poses against the same poses clean;
+Mann-Whitney, ties count half; with its 95% bootstrap interval over the set's takes) of the score
+(the worst body part's deviation from held-out real poses, gfpose.plausibility) and of the summed
+nats of all joints (the score before it), and the share flagged at the model's threshold
+(PosePrior.plausibility_reference: the 99th percentile of every 16th bundled test pose's score); for
+the bent-back limbs also per action (each action's corrupted poses against its own clean ones).
+Also: the time per pose, how much the score moves with the viewing azimuth and pitch, and, where
+benchmarks/footage has BlazePose's 3D of the Pose2Sim demo (blazepose_3d.py), which of its frames
+are flagged, beside the multi-view reference of the same frames seen by the same cameras and bundled
+test poses with their derived joints moved where a detector puts them (both, like BlazePose's, in
+the detector's joint definition).
 
     python benchmarks/plausibility.py [--model shipped] [--count 400] [--out docs/results/plausibility.json]
 """
@@ -69,6 +70,7 @@ JITTER_MM = (10, 20, 40, 80)
 AZIMUTHS_DEG = tuple(range(0, 360, 30))  # not only the scoring headings (45 degrees apart)
 PITCHES_DEG = (-10, 0, 10, 20, 30, 45)
 ROTATION_POSES = 200
+BOOTSTRAP_DRAWS = 2000  # resamples of a set's takes for an AUC's 95% interval
 
 
 def unit(v: np.ndarray) -> np.ndarray:
@@ -141,6 +143,21 @@ def auc(clean: np.ndarray, bad: np.ndarray) -> float:
     """P(score of a corrupted pose > score of a clean one), ties half (Mann-Whitney U / n1 n2)."""
     ranks = rankdata(np.concatenate([clean, bad]))
     return float((ranks[len(clean):].sum() - len(bad) * (len(bad) + 1) / 2) / (len(clean) * len(bad)))
+
+
+def auc_interval(clean: np.ndarray, bad: np.ndarray, takes: np.ndarray, draws: int = BOOTSTRAP_DRAWS,
+                 seed: int = 0) -> list[float]:
+    """95% bootstrap interval of auc(clean, bad) for paired scores (clean[i] and bad[i]: one pose,
+    clean and corrupted), resampling the takes (N,) the poses come from: a take's poses share its
+    motion and body, so they are not independent draws (with few takes, e.g. CMU's 6, it is rough)."""
+    labels, which = np.unique(takes, return_inverse=True)
+    members = [np.flatnonzero(which == c) for c in range(len(labels))]
+    rng = np.random.default_rng(seed)
+    values = []
+    for _ in range(draws):
+        rows = np.concatenate([members[c] for c in rng.integers(len(labels), size=len(labels))])
+        values.append(auc(clean[rows], bad[rows]))
+    return np.percentile(values, [2.5, 97.5]).tolist()
 
 
 def camera_frame(world: np.ndarray, cameras) -> np.ndarray:
@@ -217,6 +234,7 @@ def corruption_table(prior: PosePrior, name: str, count: int, threshold: float, 
     for label, (bad_world, mask) in corruptions(world, takes, seed).items():
         bad, bad_nats = scores(prior, camera_frame(bad_world, cameras[torch.from_numpy(mask)]), definition)
         rows[label] = {"poses": int(mask.sum()), "auc": auc(clean[mask], bad),
+                       "auc_interval": auc_interval(clean[mask], bad, takes[mask], seed=seed),
                        "auc_total_nats": auc(clean_nats[mask], bad_nats),
                        "flagged": float((bad > threshold).mean()), "median": float(np.median(bad))}
         if unseen.any():  # the same AUC over the poses of actions the training split has

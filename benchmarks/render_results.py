@@ -593,8 +593,16 @@ def plausibility() -> str:
                 f"definition fitted to the clean poses; flag threshold {t['value']:.2f}, the {t['percentile']:g}th "
                 f"percentile of {t['poses']:,} bundled test poses' scores; {t['ms_per_pose']:.2f} ms per pose; "
                 f"`cd benchmarks && python plausibility.py`, {source('plausibility')}.")
+    targets = {"hyperextended knee": "knees", "hyperextended elbow": "elbows", "arms swapped left/right": "arms",
+               "legs swapped left/right": "legs"}
+    intervals = "; ".join(f"{name} " + ", ".join(
+        f"{short} {'{:.3f}-{:.3f}'.format(*pair[name][1]['corruptions'][label]['auc_interval'])}"
+        for label, short in targets.items()) for name in sets)
     gross = ("hyperextended knee", "hyperextended elbow", "limb from another pose")
-    tail = "\n\n" + wrap("The summed nats of all 17 joints (the score before body parts), AUC in the fitted "
+    tail = "\n\n" + wrap("95% bootstrap intervals over each set's takes (a take's poses share its motion and body; "
+                          "CMU has 6 test takes), in the fitted definition, of the AUCs the target is on (knees and "
+                          "elbows bent back, arms and legs swapped): " + intervals + ".")
+    tail += "\n\n" + wrap("The summed nats of all 17 joints (the score before body parts), AUC in the fitted "
                           "definition: " + "; ".join(f"{name} " + ", ".join(
                               f"{label} {pair[name][1]['corruptions'][label]['auc_total_nats']:.3f}" for label in gross)
                               for name in sets) + ".")
