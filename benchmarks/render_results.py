@@ -683,10 +683,10 @@ def uncertainty() -> str:
                          f"{cover[0]} -> {cover[1]}{spans[0]}", f"{cover[2]} -> {cover[3]}{spans[1]}",
                          " / ".join("met" if ok else "**missed**" for ok in met)])
     head = wrap(f"`{data['command']}`, {source('uncertainty')}: the share (%) of true joints (16, the root left "
-                "out) inside the 50% and 90% balls, with the raw hypotheses' quantile (temperature 1) and with the "
-                f"calibration fitted on {data['calibration_set'].split(':')[0]} for exact 2D (per-joint "
-                "temperatures, widened by the frame's placement residual over the hypotheses' spread) and, for a "
-                f"detector's 2D, on {data['calibration_set'].split('detector kinds: ')[1]} (per-joint temperatures); "
+                "out) inside the 50% and 90% balls, with the raw hypotheses' quantile about their mean (temperature "
+                "1) and with the calibration (per-joint temperatures, widened by the frame's placement residual over "
+                f"the hypotheses' spread) fitted on {data['calibration_set'].split(':')[0]} for exact 2D and, for a "
+                f"detector's 2D, on {data['calibration_set'].split('detector kinds: ')[1]}; "
                 "in brackets the calibrated coverage's 95% bootstrap interval over one-second stretches of the "
                 "set's takes (or of a camera's footage); targets 45-55% and 85-95% on each held-out set. The 2D is "
                 "exact but for the detector-2D takes and the footage.")

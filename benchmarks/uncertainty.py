@@ -24,9 +24,8 @@ default (``--calibrate-detector-on two-person``) the real two-person clip
 against its multi-view reference, benchmarks/footage/multiview_reference_multiperson.npz), lifted as
 the one-person clip below; ``synthetic``: the same windows as the mocap kinds with the derived joints
 where a detector puts them plus the two-person clip's real detector errors replayed on them
-(detector_errors, replayed_errors). Only the exact-2D kinds fit a
-residual weight: with a detector's 2D the residual mostly measures the detector's noise, so the
-detector kinds keep k = 0 (docs/RESULTS.md, Uncertainty).
+(detector_errors, replayed_errors). Every kind fits its own residual weight (docs/RESULTS.md,
+Uncertainty).
 
 Held-out sets: the bundled test split (``--frames`` random frames, the evaluation's fixed cameras,
 independent hypotheses around their mean); the CMU test split (likewise); the sequence benchmark's
@@ -84,7 +83,6 @@ from gfpose.uncertainty import (
     JOINTS,
     KINDS,
     LEVELS,
-    RESIDUAL_WEIGHTS,
     coverage,
     error_ratio,
     fit_calibration,
@@ -457,8 +455,7 @@ def main() -> None:
     for kind in KINDS:
         data = calib[split(kind)]
         ratios = error_ratio(data["truth"], data["hypotheses"], centre(data, kind), GRID)
-        fitted[kind] = fit_calibration(ratios, relative_residual(data["residual"], data["hypotheses"]), GRID,
-                                       weights=RESIDUAL_WEIGHTS if kind.startswith("mocap") else (0.0,))
+        fitted[kind] = fit_calibration(ratios, relative_residual(data["residual"], data["hypotheses"]), GRID)
         calibration[kind] = {"before": summary(data, centre(data, kind), 1.0, 0.0),
                              "after": summary(data, centre(data, kind), fitted[kind][0][at_levels],
                                               fitted[kind][1][at_levels])}
@@ -494,7 +491,7 @@ def main() -> None:
                               "the same windows, detector joints with the two-person clip's detector errors"),
         "definition": "ball around the centre (the hypotheses' mean or the track) of radius temperature x "
                       "sqrt(1 + (weight x placement residual / the hypotheses' mean spread)^2) x the level-quantile "
-                      "of the hypotheses' distances from it; coverage over the 16 non-root joints",
+                      "of the hypotheses' distances from their mean; coverage over the 16 non-root joints",
         "temperatures": {k: {f"{round(100 * q)}": [round(float(x), 3) for x in t[i]] for i, q in enumerate(LEVELS)}
                          for k, t in temperatures.items()},
         "residual_weights": {k: {f"{round(100 * q)}": float(w[i]) for i, q in enumerate(LEVELS)}

@@ -50,9 +50,21 @@ def test_gaussian_hypotheses_cover_at_the_nominal_level():
 
 def test_raw_radius_is_the_chi_quantile_of_a_gaussian():
     hyps, _, s = gaussian_case(frames=200, samples=4000, joints=2, sigma=40.0)
-    r = raw_radius(hyps, np.zeros_like(hyps[:, 0]) + hyps.mean(1))
+    r = raw_radius(hyps)
     np.testing.assert_allclose(r.mean((0, 1)), [40 * CHI3[0.5], 40 * CHI3[0.9]], rtol=0.01)
     np.testing.assert_allclose(spread(hyps).mean(), 40 * np.sqrt(3), rtol=0.01)  # E||z||^2 = 3 sigma^2
+
+
+def test_ball_around_a_hypothesis_has_the_spread_radius_and_covers_at_sqrt2():
+    # truth and a hypothesis h0 (the track) both ~ N(mu, s^2 I): truth - h0 ~ N(0, 2 s^2 I), so the
+    # ball around h0 of sqrt(2) times the hypotheses' radius about their mean holds the truth at q
+    hyps, truth, _ = gaussian_case(frames=4000, samples=200, seed=3)
+    around_mean = joint_intervals(hyps, temperature=1.0)
+    around_track = joint_intervals(hyps, hyps[:, 0], temperature=1.0)
+    np.testing.assert_array_equal(around_track.radius, around_mean.radius)
+    assert np.allclose(around_track.center, hyps[:, 0])
+    cov = coverage(truth, joint_intervals(hyps, hyps[:, 0], temperature=np.sqrt(2.0))).mean(0)
+    np.testing.assert_allclose(cov, LEVELS, atol=0.015)
 
 
 def test_narrow_hypotheses_are_fitted_back_to_their_factor():
@@ -153,7 +165,7 @@ def test_shipped_temperatures():
                                     residual_mm=rho)
         assert (intervals.radius[..., 1] >= intervals.radius[..., 0]).mean() > 0.99  # 90% ball holds the 50% one
     warm = joint_intervals(hyps, hyps[:, 0], chains="warm", joints="detector", residual_mm=rho)
-    raw = raw_radius(hyps, hyps[:, 0])
+    raw = raw_radius(hyps)
     k = calibrated_residual_weight("detector-warm-track")
     scale = residual_scale(relative_residual(rho, hyps), k)[..., None, :]
     np.testing.assert_allclose(warm.radius, raw * calibrated_temperature("detector-warm-track").T * scale)

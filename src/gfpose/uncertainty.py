@@ -3,23 +3,30 @@ with a stated probability (50%, 90%), calibrated on held-out data.
 
 The interval of joint j at level q is the ball of radius
 
-    r_q = T_q[j] * sqrt(1 + (k * rho / sigma) ** 2) * quantile_q(|| h_s[j] - c[j] ||,  s = 1..S)
+    r_q = T_q[j] * sqrt(1 + (k * rho / sigma) ** 2) * quantile_q(|| h_s[j] - m[j] ||,  s = 1..S)
 
-around the point estimate c (the hypotheses' mean, or the track `gfpose lift` writes): the q-quantile
-of the hypotheses' distances from c, times a temperature, widened by the frame's relative residual
-rho / sigma: its placement residual rho (mm; gfpose.sequences.lift.placement_residual: how far the
-hypotheses' mean misses the 2D once placed) over the hypotheses' mean spread sigma (mm, the joints
-but the root). Were the hypotheses exact posterior draws and c their mean, T = 1 and k = 0 would
-cover the truth with probability q. They are not: the sampler's hypotheses are too narrow or too
-wide by joint, warm-started chains (gfpose.sequences.propagate) narrow them further, and on poses
-and bodies the prior has not learned the error grows far faster than the spread (a take's own 90%
-temperature ranges from 0.6 to 6.9 for the mocap model) while the 2D residual grows with it. The
-residual counts relative to the spread: hypotheses that disagree already hold a miss of the 2D
-their spread explains, hypotheses that agree and still miss it are confidently wrong. The
-widening adds to the spread, in quadrature, an error in proportion to the miss: where the miss is
-small against the spread the ball is the spread's, where it is large it grows with the miss (as
-the residual alone, the CMU test split's 50% balls held 68% of its joints; as a power of rho / sigma,
-which also shrinks the balls of small misses, 58%; docs/RESULTS.md).
+around the point estimate (the hypotheses' mean m, or the track `gfpose lift` writes): the
+q-quantile of the hypotheses' distances from their mean, times a temperature fitted per centre,
+widened by the frame's relative residual rho / sigma: its placement residual rho (mm;
+gfpose.sequences.lift.placement_residual: how far the hypotheses' mean misses the 2D once placed)
+over the hypotheses' mean spread sigma (mm, the joints but the root). Were the hypotheses exact
+posterior draws and the centre their mean, T = 1 and k = 0 would cover the truth with probability
+q. Around the track the radius is still the spread about the mean: the distances from the track
+grow with its offset from the mean faster than its error does (the exact-2D calibration set's
+warm-started 50% balls held 41% of the joints where the track sits closest to the mean and 66%
+where farthest; with the mean's spread, 49-52%).
+
+The hypotheses are not exact draws: the sampler's are too narrow or too wide by joint,
+warm-started chains (gfpose.sequences.propagate) narrow them further, and on poses and bodies the
+prior has not learned the error grows far faster than the spread (a take's own 90% temperature
+ranges from 0.6 to 6.9 for the mocap model) while the 2D residual grows with it. The residual
+counts relative to the spread: hypotheses that disagree already hold a miss of the 2D their
+spread explains, hypotheses that agree and still miss it are confidently wrong. The widening adds
+to the spread, in quadrature, an error in proportion to the miss: where the miss is small against
+the spread the ball is the spread's, where it is large it grows with the miss (as the residual
+alone, the CMU test split's 50% balls held 68% of its joints; as a power of rho / sigma, which also
+shrinks the balls of small misses, 58%; docs/RESULTS.md).
+
 So T and k are fitted on a calibration set (:func:`fit_calibration`): the weight k that leaves
 the coverage even across the relative residual's quantile bins, and the per-joint T that makes it
 q overall. The shipped values (``assets/uncertainty_calibration.json``, one table per kind in KINDS:
@@ -27,10 +34,9 @@ exact or detector 2D, independent or warm-started hypotheses, around their mean 
 fitted by ``python benchmarks/uncertainty.py --fit``: for exact 2D on held-out takes, the HDM05 test
 actors and CMU BVH test subjects (no shipped model saw them) and bundled test takes no held-out set
 uses; for a detector's 2D on real footage, the two-person Pose2Sim clip's BlazePose 2D against its
-multi-view reference (synthetic detector noise errs less than a real detector), with k = 0: its
-residual mostly measures the detector's noise. They are checked on other held-out sets
-(docs/RESULTS.md, Uncertainty; docs/results/uncertainty.json). The root (pelvis) is the origin of
-every root-relative pose: its radius is 0 and it is left out of the coverage.
+multi-view reference (synthetic detector noise errs less than a real detector). They are checked on other
+held-out sets (docs/RESULTS.md, Uncertainty; docs/results/uncertainty.json). The root (pelvis) is
+the origin of every root-relative pose: its radius is 0 and it is left out of the coverage.
 
 Pure numpy; poses in mm, (..., J, 3), NaN for a missing joint or frame.
 """
@@ -90,15 +96,13 @@ def spread(hypotheses: np.ndarray) -> np.ndarray:
     return np.sqrt((deviation ** 2).sum(axis=-1).mean(axis=-2))
 
 
-def raw_radius(hypotheses: np.ndarray, center: np.ndarray | None = None, levels=LEVELS) -> np.ndarray:
-    """(..., S, J, 3) hypotheses and a (..., J, 3) centre (None: their mean) -> (..., J, L) mm: the
-    q-quantile of the hypotheses' distances from the centre, per joint and level (temperature 1)."""
+def raw_radius(hypotheses: np.ndarray, levels=LEVELS) -> np.ndarray:
+    """(..., S, J, 3) hypotheses -> (..., J, L) mm: the q-quantile of the hypotheses' distances from
+    their mean, per joint and level (temperature 1). The radius of a ball around any centre, the track
+    too: distances from an off-centre track grow with its offset faster than its error does."""
     levels = _check_levels(levels)
     h = np.asarray(hypotheses, dtype=np.float64)
-    c = hypothesis_mean(h) if center is None else np.asarray(center, dtype=np.float64)
-    if c.shape != h.shape[:-3] + h.shape[-2:]:
-        raise InputError(f"center: shape {c.shape}, expected {h.shape[:-3] + h.shape[-2:]} for hypotheses {h.shape}")
-    distance = np.linalg.norm(h - c[..., None, :, :], axis=-1)  # (..., S, J)
+    distance = np.linalg.norm(h - hypothesis_mean(h)[..., None, :, :], axis=-1)  # (..., S, J)
     return np.moveaxis(np.quantile(distance, levels, axis=-2), 0, -1)
 
 
@@ -165,6 +169,8 @@ def joint_intervals(hypotheses: np.ndarray, center: np.ndarray | None = None, le
             raise InputError(f"unknown {name} {value!r}; expected one of {', '.join(allowed)}")
     h = np.asarray(hypotheses, dtype=np.float64)
     c = hypothesis_mean(h) if center is None else np.asarray(center, dtype=np.float64)
+    if c.shape != h.shape[:-3] + h.shape[-2:]:
+        raise InputError(f"center: shape {c.shape}, expected {h.shape[:-3] + h.shape[-2:]} for hypotheses {h.shape}")
     if temperature is None:
         kind = f"{joints}-{chains}-{'mean' if center is None else 'track'}"
         temperature = calibrated_temperature(kind, levels)
@@ -174,7 +180,7 @@ def joint_intervals(hypotheses: np.ndarray, center: np.ndarray | None = None, le
                              (len(levels),))
     t = np.asarray(temperature, dtype=np.float64)
     t = t[:, None] if t.ndim == 1 else t  # (L,) -> one per level for every joint
-    radius = raw_radius(h, c, levels) * np.swapaxes(np.broadcast_to(t, (len(levels), h.shape[-2])), 0, 1)
+    radius = raw_radius(h, levels) * np.swapaxes(np.broadcast_to(t, (len(levels), h.shape[-2])), 0, 1)
     if weight.any():
         if residual_mm is None:
             raise InputError("residual_mm: the calibrated intervals need each frame's placement residual "
@@ -210,7 +216,7 @@ def error_ratio(truth: np.ndarray, hypotheses: np.ndarray, center: np.ndarray | 
     """(..., J, L): ||truth - centre|| / raw_radius; a joint is inside T r_q exactly when this <= T.
     0 where both are 0 (the root), inf where only the radius is."""
     c = hypothesis_mean(hypotheses) if center is None else np.asarray(center, dtype=np.float64)
-    r = raw_radius(hypotheses, c, levels)
+    r = raw_radius(hypotheses, levels)
     e = np.linalg.norm(np.asarray(truth, dtype=np.float64) - c, axis=-1)[..., None]
     e = np.broadcast_to(e, r.shape)
     with np.errstate(divide="ignore", invalid="ignore"):
